@@ -1,0 +1,102 @@
+"""The sync/async seam: run MongoEngine's sync code on the event loop.
+
+``await run_sync(fn, *args)`` runs ``fn`` in a greenlet. Whenever the sync code
+reaches I/O, the driver facade calls ``await_(coroutine)``, which switches back
+to ``run_sync``; the coroutine is awaited on the loop and its result (or
+exception) is switched back into the greenlet, which goes on as if the call
+had blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from typing import Any, Awaitable, Callable, TypeVar
+
+import greenlet
+
+__all__ = ["run_sync", "await_", "in_bridge", "awaitable_method", "require_loop"]
+
+T = TypeVar("T")
+
+
+class _BridgeGreenlet(greenlet.greenlet):
+    """Marks greenlets started by :func:`run_sync`: inside them I/O may switch out."""
+
+    __slots__ = ()
+
+
+def in_bridge() -> bool:
+    """True while running sync code under :func:`run_sync` (I/O can be awaited)."""
+    return isinstance(greenlet.getcurrent(), _BridgeGreenlet)
+
+
+async def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run sync (MongoEngine) code without blocking the event loop.
+
+        count = await run_sync(lambda: MyMongoEngineDoc.objects.count())
+        await run_sync(doc.save)
+    """
+    child = _BridgeGreenlet(fn, parent=greenlet.getcurrent())
+    # The caller's contextvars (switch_db, sessions, ...) are visible inside.
+    child.gr_context = contextvars.copy_context()
+    pending = child.switch(*args, **kwargs)
+    while not child.dead:
+        try:
+            value = await pending
+        except BaseException as exc:  # CancelledError included: raise it at the I/O point
+            pending = child.throw(exc)
+        else:
+            pending = child.switch(value)
+    return pending
+
+
+def await_(awaitable: Awaitable[T]) -> T:
+    """Wait for ``awaitable`` from sync code running under :func:`run_sync`.
+
+        doc = await_(async_collection.find_one({"_id": 1}))
+    """
+    current = greenlet.getcurrent()
+    if not isinstance(current, _BridgeGreenlet):
+        close = getattr(awaitable, "close", None)
+        if close is not None:
+            close()
+        raise RuntimeError(
+            "mongomotor: this call does I/O and must be awaited from a coroutine; "
+            "sync MongoEngine code can be run with `await mongomotor.run_sync(fn)`"
+        )
+    return current.parent.switch(awaitable)
+
+
+def require_loop(what: str) -> None:
+    """Raise a RuntimeError that explains how to call ``what`` when no loop runs."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            f"{what} is awaitable: call it as `await {what}` inside a coroutine "
+            "running on an event loop (for a script, wrap it in `asyncio.run(main())`)"
+        ) from None
+
+
+def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
+    """Expose a sync method as awaitable in user code, and plain inside the bridge.
+
+    MongoEngine calls its own methods (``doc.save()`` in a cascade, ``qs.first()``
+    in ``get``) from sync code: there they must return the value, not a coroutine.
+    """
+
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if in_bridge():
+            return fn(self, *args, **kwargs)
+        require_loop(f"{_owner_name(self)}.{fn.__name__}()")
+        return run_sync(fn, self, *args, **kwargs)
+
+    method.__mongomotor_awaitable__ = True  # type: ignore[attr-defined]
+    return method
+
+
+def _owner_name(obj: Any) -> str:
+    return obj.__name__ if isinstance(obj, type) else type(obj).__name__

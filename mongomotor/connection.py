@@ -1,0 +1,194 @@
+"""Aliases and clients: ``connect``, ``disconnect``, ``get_db``, versions.
+
+Settings live in MongoEngine's own registry, so every MongoEngine feature that
+reads it (``db_alias``, ``switch_db``) works unchanged. The registered client is
+a facade (:mod:`mongomotor.drivers`) that opens the driver's real client lazily,
+once per event loop: ``connect`` itself does no I/O.
+
+    connect("blog", host="mongodb://localhost:27017")
+    connect("blog", host="mongomock://localhost")       # in-memory
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import mongoengine.connection as me_connection
+from mongoengine.connection import DEFAULT_CONNECTION_NAME
+from mongoengine.connection import ConnectionFailure
+from pymongo.driver_info import DriverInfo
+
+from mongomotor import drivers
+from mongomotor.bridge import in_bridge
+from mongomotor.drivers import memory
+from mongomotor.exceptions import BadAsyncFrameworkError, MissingFramework
+
+__all__ = [
+    "DEFAULT_CONNECTION_NAME",
+    "connect",
+    "register_connection",
+    "disconnect",
+    "disconnect_all",
+    "get_connection",
+    "get_db",
+    "get_mongodb_version",
+    "get_db_version",
+]
+
+ASYNC_FRAMEWORKS = ("asyncio", "tornado")
+_DRIVER_INFO = DriverInfo("mongomotor", "0.1.0")
+
+
+def _check_framework(async_framework: str) -> None:
+    if async_framework not in ASYNC_FRAMEWORKS:
+        raise BadAsyncFrameworkError(
+            f"async_framework={async_framework!r} is not supported: "
+            f"use one of {', '.join(ASYNC_FRAMEWORKS)}"
+        )
+    if async_framework == "tornado":
+        try:
+            import tornado
+        except ImportError:
+            raise MissingFramework(
+                "async_framework='tornado' needs Tornado 6+: pip install tornado"
+            ) from None
+        if int(tornado.version.split(".")[0]) < 6:
+            raise MissingFramework(
+                f"Tornado {tornado.version} runs on its own loop; mongomotor needs Tornado 6+"
+            )
+
+
+def _client_settings(driver: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Add the ``mongo_client_class`` MongoEngine should build for this alias."""
+    kwargs = dict(kwargs)
+    if "mongo_client_class" in kwargs:
+        return kwargs
+    host = kwargs.get("host")
+    if host is not None and memory.is_memory_host(host):
+        kwargs["host"] = memory.as_mongodb_uri(host)
+        kwargs["mongo_client_class"] = memory.client_class()
+    else:
+        kwargs["mongo_client_class"] = drivers.client_class(driver)
+        kwargs.setdefault("driver", _DRIVER_INFO)
+    return kwargs
+
+
+def register_connection(
+    alias: str,
+    db: str | None = None,
+    async_framework: str = "asyncio",
+    driver: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Register connection settings for ``alias`` without connecting."""
+    _check_framework(async_framework)
+    me_connection.register_connection(alias, db, **_client_settings(driver, kwargs))
+
+
+def connect(
+    db: str | None = None,
+    alias: str = DEFAULT_CONNECTION_NAME,
+    async_framework: str = "asyncio",
+    driver: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Connect ``alias`` to the database ``db``; takes every ``mongoengine.connect`` argument.
+
+        connect("blog", host="mongodb://localhost:27017", driver="motor")
+
+    ``driver`` is ``'pymongo'`` (``AsyncMongoClient``, the default) or
+    ``'motor'``; a ``mongomock://`` host selects the in-memory driver.
+    ``async_framework`` is ``'asyncio'`` or ``'tornado'`` (Tornado 6 runs on
+    asyncio). No I/O happens here: the first awaited operation connects.
+    """
+    _check_framework(async_framework)
+    return me_connection.connect(db, alias, **_client_settings(driver, kwargs))
+
+
+def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> None:
+    """Close the clients of ``alias`` (on every loop) and forget its settings."""
+    me_connection.disconnect(alias)
+
+
+def disconnect_all() -> None:
+    """Close every alias."""
+    me_connection.disconnect_all()
+
+
+def _registered_client(alias: str) -> Any:
+    try:
+        return me_connection.get_connection(alias)
+    except ConnectionFailure:
+        raise ConnectionFailure(
+            f"mongomotor: no connection is registered under the alias {alias!r}; "
+            f"call mongomotor.connect(..., alias={alias!r}) first"
+        ) from None
+
+
+def get_connection(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
+    """The driver's client of ``alias`` for the running loop (``AsyncMongoClient``...).
+
+        client = get_connection()
+        await client.admin.command("ping")
+    """
+    client = _registered_client(alias)
+    if isinstance(client, drivers.SyncClient):
+        return client.for_running_loop()
+    return client
+
+
+def get_db(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
+    """The driver's database of ``alias`` for the running loop (no I/O)."""
+    client = get_connection(alias)
+    return client[me_connection._connection_settings[alias]["name"]]
+
+
+def _version_tuple(info: dict[str, Any]) -> tuple[int, ...]:
+    array = info.get("versionArray")
+    if array:
+        return tuple(int(part) for part in array)
+    numbers = re.findall(r"\d+", str(info.get("version", "")))
+    if not numbers:
+        raise ConnectionFailure("the server's buildInfo reports no version")
+    return tuple(int(part) for part in numbers)
+
+
+def _server_info(alias: str) -> dict[str, Any]:
+    client = _registered_client(alias)
+    if isinstance(client, drivers.SyncClient):
+        return client["admin"].command("buildInfo")
+    return client.server_info()  # the in-memory client knows no buildInfo command
+
+
+async def _fetch_server_info(alias: str) -> dict[str, Any]:
+    client = _registered_client(alias)
+    if isinstance(client, drivers.SyncClient):
+        return await client.for_running_loop()["admin"].command("buildInfo")
+    return client.server_info()
+
+
+def get_db_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
+    """The server version of ``alias`` as a tuple, e.g. ``(7, 0, 2)``; awaitable.
+
+        version = await get_db_version()
+    """
+    if in_bridge():
+        return _version_tuple(_server_info(alias))
+    return _awaitable_version(alias, None)
+
+
+def get_mongodb_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
+    """The server version of ``alias`` as ``(major, minor)``; awaitable.
+
+        if await get_mongodb_version() >= (6, 0): ...
+    """
+    if in_bridge():
+        return _version_tuple(_server_info(alias))[:2]
+    return _awaitable_version(alias, 2)
+
+
+async def _awaitable_version(alias: str, parts: int | None) -> tuple[int, ...]:
+    version = _version_tuple(await _fetch_server_info(alias))
+    return version[:parts] if parts else version
+

@@ -1,0 +1,116 @@
+"""Async iteration over sync results, one server batch per bridge call.
+
+``await qs.aggregate(...)`` returns an :class:`AsyncCursor`; ``async for`` and
+``to_list`` on a QuerySet use one too.
+
+    async for row in await Post.objects.aggregate(pipeline): ...
+    rows = await (await Post.objects.aggregate(pipeline)).to_list(None)
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Callable, Iterator
+
+from mongomotor.bridge import run_sync
+
+# Sources with no ``buffered`` count (in-memory results) hand over this many
+# items per bridge call.
+IN_MEMORY_BATCH = 1000
+
+
+def has_buffered(source: Any) -> bool:
+    """True if ``source`` can give its next item without a round trip."""
+    buffered = getattr(source, "buffered", None)
+    return True if buffered is None else buffered > 0
+
+
+def take_batch(source: Iterator[Any], limit: int | None = None) -> list[Any]:
+    """Sync: the next item (one round trip at most) plus what is already buffered."""
+    limit = limit or IN_MEMORY_BATCH
+    batch: list[Any] = []
+    try:
+        while True:
+            batch.append(next(source))
+            if len(batch) >= limit or not has_buffered(source):
+                break
+    except StopIteration:
+        pass
+    return batch
+
+
+class AsyncCursor:
+    """An async cursor over a sync iterator that lives in the bridge.
+
+        async for doc in cursor: ...
+        while await cursor.fetch_next: doc = cursor.next_object()
+    """
+
+    def __init__(self, source: Iterator[Any], prepare: Callable[[], Any] | None = None):
+        self._source = source
+        self._prepare = prepare
+        self._buffer: collections.deque = collections.deque()
+        self._exhausted = False
+
+    def _fetch(self, limit: int | None) -> list[Any]:
+        if self._prepare is not None:
+            prepare, self._prepare = self._prepare, None
+            prepare()
+        return take_batch(self._source, limit)
+
+    async def _fill(self, limit: int | None = None) -> bool:
+        if not self._buffer and not self._exhausted:
+            batch = await run_sync(self._fetch, limit)
+            if batch:
+                self._buffer.extend(batch)
+            else:
+                self._exhausted = True
+        return bool(self._buffer)
+
+    def __aiter__(self) -> AsyncCursor:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._buffer or await self._fill():
+            return self._buffer.popleft()
+        raise StopAsyncIteration
+
+    next = __anext__
+
+    async def to_list(self, length: int | None = None) -> list[Any]:
+        """Up to ``length`` items (all of them when ``length`` is None)."""
+        result: list[Any] = []
+        while length is None or len(result) < length:
+            wanted = None if length is None else length - len(result)
+            if not self._buffer and not await self._fill(wanted):
+                break
+            while self._buffer and (length is None or len(result) < length):
+                result.append(self._buffer.popleft())
+        return result
+
+    @property
+    def fetch_next(self) -> Any:
+        """Awaitable: True when :meth:`next_object` has an item to give."""
+        return self._fill()
+
+    def next_object(self) -> Any:
+        """The next item made available by ``await cursor.fetch_next`` (or None)."""
+        return self._buffer.popleft() if self._buffer else None
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._buffer) or not self._exhausted
+
+    async def close(self) -> None:
+        """Release the server cursor."""
+        self._buffer.clear()
+        self._exhausted = True
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            await run_sync(close)
+
+    async def __aenter__(self) -> AsyncCursor:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()

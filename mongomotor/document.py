@@ -1,0 +1,228 @@
+"""Awaitable documents: MongoEngine's Document with its I/O methods awaitable.
+
+    class Post(Document):
+        title = StringField(required=True)
+
+    post = await Post(title="Hello").save()
+    await post.reload()
+
+Everything else (validation, deltas, inheritance, meta, signals, delete rules)
+is MongoEngine's own code, run unchanged inside the bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import greenlet
+from typing import Any
+
+import mongoengine
+from mongoengine.base.common import _document_registry
+from mongoengine.connection import DEFAULT_CONNECTION_NAME
+from mongoengine.connection import ConnectionFailure
+
+from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.queryset import QuerySet, QuerySetManager
+
+__all__ = [
+    "Document",
+    "DynamicDocument",
+    "EmbeddedDocument",
+    "DynamicEmbeddedDocument",
+    "MapReduceDocument",
+    "NoDerefInitMixin",
+]
+
+
+class NoDerefInitMixin:
+    """Documents built from the database do not dereference their references.
+
+    References are loaded when awaited (or in bulk with ``select_related``),
+    never as a side effect of creating the instance.
+    """
+
+
+class Document(NoDerefInitMixin, mongoengine.Document):
+    """A MongoEngine ``Document`` whose database methods are awaitable.
+
+        await Post(title="Hi").save()
+        post = await Post.objects.get(title="Hi")
+    """
+
+    meta = {"abstract": True, "queryset_class": QuerySet}
+    objects = QuerySetManager()
+
+    # -- collection access without I/O -----------------------------------------
+    @classmethod
+    def _db_alias(cls) -> str:
+        return cls._meta.get("db_alias", DEFAULT_CONNECTION_NAME)
+
+    @classmethod
+    def _get_db(cls) -> Any:
+        alias = cls._db_alias()
+        try:
+            return mongoengine.connection.get_db(alias)
+        except ConnectionFailure:
+            raise ConnectionFailure(
+                f"{cls.__name__} uses the alias {alias!r}, which is not connected: "
+                f"call mongomotor.connect(..., alias={alias!r}) first"
+            ) from None
+
+    @classmethod
+    def _get_collection(cls) -> Any:
+        """The collection of this class, with no I/O.
+
+        Inside the bridge, the first use of a collection creates it (capped and
+        time-series options) and its indexes, once.
+        """
+        db = cls._get_db()
+        key = (cls._db_alias(), cls._get_collection_name())
+        collection = db[key[1]]
+        if in_bridge():
+            cls._prepare_collection(key)
+        return collection
+
+    @classmethod
+    def _preparation(cls) -> dict:
+        state = cls.__dict__.get("_mm_preparation")
+        if state is None:
+            state = {}
+            type.__setattr__(cls, "_mm_preparation", state)
+        return state
+
+    @classmethod
+    def _prepare_collection(cls, key: tuple[str, str]) -> None:
+        state = cls._preparation()
+        entry = state.get(key)
+        if entry is True:
+            return
+        me = greenlet.getcurrent()
+        loop = asyncio.get_running_loop()
+        if entry is not None:
+            owner, done = entry
+            if owner is me:
+                return  # ensure_indexes asking for the collection it is preparing
+            if done.get_loop() is loop and not done.done():
+                await_(asyncio.shield(done))  # another task of this loop prepares it
+                if state.get(key) is True:
+                    return
+        done = loop.create_future()
+        state[key] = (me, done)
+        try:
+            if cls._meta.get("max_size") or cls._meta.get("max_documents"):
+                cls._get_capped_collection()
+            elif cls._meta.get("timeseries"):
+                cls._get_timeseries_collection()
+            if cls._meta.get("auto_create_index", True):
+                cls.ensure_indexes()
+        except BaseException:
+            state.pop(key, None)
+            raise
+        else:
+            state[key] = True
+        finally:
+            done.set_result(None)
+
+    @classmethod
+    def _forget_collection(cls, name: str) -> None:
+        for doc_cls in list(_document_registry.values()):
+            state = doc_cls.__dict__.get("_mm_preparation")
+            if state:
+                for key in [k for k in state if k[1] == name]:
+                    state.pop(key, None)
+
+    @classmethod
+    def _disconnect(cls) -> None:
+        super()._disconnect()
+        cls.__dict__.get("_mm_preparation", {}).clear()
+
+    # -- awaitable instance methods -----------------------------------------
+    @awaitable_method
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        """Insert or update this document; returns it (awaitable)."""
+        return super().save(*args, **kwargs)
+
+    @awaitable_method
+    def delete(self, signal_kwargs: Any = None, **write_concern: Any) -> None:
+        """Delete this document, applying delete rules (awaitable)."""
+        return super().delete(signal_kwargs, **write_concern)
+
+    @awaitable_method
+    def reload(self, *fields: Any, **kwargs: Any) -> Any:
+        """Reload all fields, or just ``fields``, from the database (awaitable)."""
+        return super().reload(*fields, **kwargs)
+
+    @awaitable_method
+    def modify(self, query: Any = None, **update: Any) -> bool:
+        """Atomically update this document if it matches ``query``; reload it."""
+        return super().modify(query, **update)
+
+    @awaitable_method
+    def update(self, **kwargs: Any) -> Any:
+        """Run an atomic update on this document's row (awaitable)."""
+        return super().update(**kwargs)
+
+    @awaitable_method
+    def cascade_save(self, **kwargs: Any) -> None:
+        return super().cascade_save(**kwargs)
+
+    # -- awaitable class methods ------------------------------------------------
+    @classmethod
+    @awaitable_method
+    def drop_collection(cls) -> None:
+        """Drop this document's collection (awaitable)."""
+        super().drop_collection()
+        cls._forget_collection(cls._get_collection_name())
+
+    @classmethod
+    @awaitable_method
+    def ensure_indexes(cls) -> None:
+        """Create the indexes declared in ``meta`` (awaitable)."""
+        return super().ensure_indexes()
+
+    @classmethod
+    @awaitable_method
+    def ensure_index(cls, key_or_list: Any, background: bool = False, **kwargs: Any) -> Any:
+        return super().create_index(key_or_list, background=background, **kwargs)
+
+    @classmethod
+    @awaitable_method
+    def create_index(cls, keys: Any, background: bool = False, **kwargs: Any) -> Any:
+        return super().create_index(keys, background=background, **kwargs)
+
+    @classmethod
+    @awaitable_method
+    def compare_indexes(cls) -> dict:
+        """Indexes declared but missing, and present but undeclared (awaitable)."""
+        return super().compare_indexes()
+
+
+class DynamicDocument(Document, mongoengine.DynamicDocument):
+    """A :class:`Document` that stores any attribute set on it."""
+
+    meta = {"abstract": True, "queryset_class": QuerySet}
+
+
+class EmbeddedDocument(NoDerefInitMixin, mongoengine.EmbeddedDocument):
+    """A document stored inside another one."""
+
+    meta = {"abstract": True}
+
+
+class DynamicEmbeddedDocument(NoDerefInitMixin, mongoengine.DynamicEmbeddedDocument):
+    """An embedded document that stores any attribute set on it."""
+
+    meta = {"abstract": True}
+
+
+class MapReduceDocument(mongoengine.document.MapReduceDocument):
+    """A map/reduce result; ``await result.object`` loads the document of its key."""
+
+    @property
+    def object(self) -> Any:
+        getter = super(MapReduceDocument, type(self)).object.fget
+        if in_bridge():
+            return getter(self)
+        require_loop("MapReduceDocument.object")
+        return run_sync(getter, self)

@@ -1,0 +1,460 @@
+"""PyMongo's sync API over an async driver: what MongoEngine talks to.
+
+MongoEngine holds one :class:`SyncClient` per alias. It is tied to no event
+loop: each I/O call finds the real async client of the running loop, starts
+the driver's coroutine and waits for it with :func:`~mongomotor.bridge.await_`.
+Databases, collections and cursors are lazy descriptions until they do I/O,
+so building a QuerySet or defining a Document never touches the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import inspect
+import threading
+from typing import Any, ClassVar
+
+from pymongo.errors import InvalidOperation
+
+from mongomotor.bridge import await_
+
+_MISSING = object()
+
+
+class Backend:
+    """What the facade needs from one async driver (see ``pymongo_async``, ``motor``)."""
+
+    name: ClassVar[str] = ""
+
+    def create_client(self, settings: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    async def close_client(self, client: Any) -> None:
+        raise NotImplementedError
+
+    def is_cursor(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    async def fetch_batch(self, cursor: Any) -> list[Any]:
+        """Return the documents the next round trip gives (empty when exhausted)."""
+        raise NotImplementedError
+
+
+def unwrap(value: Any) -> Any:
+    """The driver object behind a facade object (facades handed back into the driver)."""
+    target = getattr(value, "_facade_target", None)
+    return target() if target is not None else value
+
+
+class _Facade:
+    """Dispatch of any other driver attribute: awaitables are awaited in the bridge."""
+
+    _client: SyncClient
+
+    def _facade_target(self) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        target = self._facade_target()
+        # Collections and databases answer any name with a sub-object; only
+        # what the driver class really defines is an operation.
+        if getattr(type(target), name, _MISSING) is _MISSING:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        value = getattr(target, name)
+        if callable(value) and not self._client.backend.is_cursor(value):
+            return functools.partial(self._call, name)
+        return self._client.adapt(value)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        args = tuple(unwrap(a) for a in args)
+        kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+        self._client.add_session(kwargs)
+        method = getattr(self._facade_target(), name)
+        return self._client.adapt(method(*args, **kwargs))
+
+
+class SyncClient(_Facade):
+    """A loop-independent stand-in for ``pymongo.MongoClient``.
+
+    ``SyncClient(host=..., **options)`` is what ``mongo_client_class`` builds;
+    the driver's own client is created lazily, once per running event loop.
+    """
+
+    backend: ClassVar[Backend]
+
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        if args:
+            settings["host"] = args[0]
+        self._client = self
+        self._settings = settings
+        self._per_loop: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._closers: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- per-loop clients -------------------------------------------------
+    def for_running_loop(self) -> Any:
+        """The driver's client for the running event loop, created on first use."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "mongomotor: database access needs a running event loop; "
+                "await the call inside a coroutine"
+            ) from None
+        client = self._per_loop.get(loop)
+        if client is None:
+            client = self._create_for(loop)
+        return client
+
+    _facade_target = for_running_loop
+
+    def _create_for(self, loop: asyncio.AbstractEventLoop) -> Any:
+        with self._lock:
+            for old in [lp for lp in self._per_loop if lp.is_closed()]:
+                self._per_loop.pop(old, None)
+                self._closers.pop(old, None)
+            client = self._per_loop.get(loop)
+            if client is None:
+                client = self.backend.create_client(dict(self._settings))
+                self._per_loop[loop] = client
+                self._closers[loop] = _close_at_loop_shutdown(self.backend, client)
+        return client
+
+    def close(self) -> None:
+        """Close every per-loop client without creating or blocking any loop."""
+        with self._lock:
+            items = list(self._per_loop.items())
+            self._per_loop.clear()
+            closers = list(self._closers.values())
+            self._closers.clear()
+        for closer in closers:
+            closer.cancel_shutdown_close()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, client in items:
+            if loop.is_closed():
+                continue
+            coro = self.backend.close_client(client)
+            if loop is running:
+                _keep_until_done(loop.create_task(coro))
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(coro, loop)
+            else:
+                loop.run_until_complete(coro)
+
+    # -- facade -----------------------------------------------------------
+    def __getitem__(self, name: str) -> SyncDatabase:
+        return SyncDatabase(self, name)
+
+    def get_database(self, name: str | None = None, **options: Any) -> SyncDatabase:
+        return SyncDatabase(self, name, options)
+
+    def adapt(self, value: Any) -> Any:
+        """Await driver awaitables (inside the bridge) and wrap driver cursors."""
+        if self.backend.is_cursor(value):
+            return SyncCursor(self, real=value)
+        if inspect.isawaitable(value):
+            return self.adapt(await_(value))
+        return value
+
+    def add_session(self, kwargs: dict[str, Any]) -> None:
+        """Hook: operations join the task's current session (see ``sessions``)."""
+
+    def __repr__(self) -> str:
+        return f"<mongomotor {self.backend.name} client {self._settings.get('host')!r}>"
+
+
+class SyncDatabase(_Facade):
+    """A lazy stand-in for ``pymongo.database.Database``."""
+
+    def __init__(self, client: SyncClient, name: str | None, options: dict | None = None):
+        self._client = client
+        self.name = name
+        self._options = options or {}
+        self._cache: tuple[Any, Any] | None = None
+
+    def _facade_target(self) -> Any:
+        real_client = self._client.for_running_loop()
+        cache = self._cache
+        if cache is not None and cache[0] is real_client:
+            return cache[1]
+        real = real_client.get_database(self.name, **self._options)
+        self._cache = (real_client, real)
+        return real
+
+    @property
+    def client(self) -> SyncClient:
+        return self._client
+
+    def __getitem__(self, name: str) -> SyncCollection:
+        return SyncCollection(self, name)
+
+    def get_collection(self, name: str, **options: Any) -> SyncCollection:
+        return SyncCollection(self, name, {k: v for k, v in options.items() if v is not None})
+
+    def create_collection(self, name: str, **kwargs: Any) -> SyncCollection:
+        self._call("create_collection", name, **kwargs)
+        return SyncCollection(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SyncDatabase)
+            and other._client is self._client
+            and other.name == self.name
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self._client), self.name))
+
+    def __repr__(self) -> str:
+        return f"<mongomotor database {self.name!r} of {self._client!r}>"
+
+
+class SyncCollection(_Facade):
+    """A lazy stand-in for ``pymongo.collection.Collection``."""
+
+    def __init__(self, database: SyncDatabase, name: str, options: dict | None = None):
+        self._database = database
+        self._client = database._client
+        self.name = name
+        self._options = options or {}
+        self._cache: tuple[Any, Any] | None = None
+
+    def _facade_target(self) -> Any:
+        real_db = self._database._facade_target()
+        cache = self._cache
+        if cache is not None and cache[0] is real_db:
+            return cache[1]
+        real = real_db.get_collection(self.name, **self._options)
+        self._cache = (real_db, real)
+        return real
+
+    @property
+    def database(self) -> SyncDatabase:
+        return self._database
+
+    @property
+    def full_name(self) -> str:
+        return f"{self._database.name}.{self.name}"
+
+    def __getitem__(self, name: str) -> SyncCollection:
+        return SyncCollection(self._database, f"{self.name}.{name}", self._options)
+
+    def with_options(self, **options: Any) -> SyncCollection:
+        merged = {**self._options, **{k: v for k, v in options.items() if v is not None}}
+        return SyncCollection(self._database, self.name, merged)
+
+    def find(self, *args: Any, **kwargs: Any) -> SyncCursor:
+        return SyncCursor(self._client, collection=self, args=args, kwargs=kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SyncCollection)
+            and other._database == self._database
+            and other.name == self.name
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._database, self.name))
+
+    def __repr__(self) -> str:
+        return f"<mongomotor collection {self.full_name!r}>"
+
+
+_CHAINABLE = frozenset(
+    {
+        "sort", "limit", "skip", "hint", "collation", "batch_size", "comment",
+        "where", "max_time_ms", "max_await_time_ms", "allow_disk_use", "max_scan",
+        "max", "min", "remove_option",
+    }
+)
+
+
+class SyncCursor:
+    """A sync cursor that reads one server batch per greenlet switch.
+
+    A ``find`` cursor is only a description (filter, options, chained calls)
+    until the first document is asked for; ``clone``, slicing and indexing work
+    on that description, as PyMongo's sync cursor does.
+    """
+
+    def __init__(
+        self,
+        client: SyncClient,
+        collection: SyncCollection | None = None,
+        args: tuple = (),
+        kwargs: dict | None = None,
+        real: Any = None,
+    ) -> None:
+        self._client = client
+        self._collection = collection
+        self._args = args
+        self._kwargs = kwargs or {}
+        self._ops: list[tuple[str, tuple, dict]] = []
+        self._real = real
+        self._buffer: collections.deque = collections.deque()
+        self._exhausted = False
+        self._empty = False
+        self._skip = self._kwargs.get("skip", 0) or 0
+        self._limit = self._kwargs.get("limit", 0) or 0
+
+    # -- description ----------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name in _CHAINABLE:
+            return functools.partial(self._chain, name)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._materialize(), name)
+
+    def _chain(self, name: str, *args: Any, **kwargs: Any) -> SyncCursor:
+        if self._real is not None:
+            if self._collection is None and name == "batch_size":
+                return self
+            raise InvalidOperation("cannot set options after executing query")
+        if name == "skip":
+            self._skip = args[0]
+        elif name == "limit":
+            self._limit = args[0]
+        self._ops.append((name, args, kwargs))
+        return self
+
+    def clone(self) -> SyncCursor:
+        if self._collection is None:
+            raise InvalidOperation("a command cursor cannot be cloned")
+        twin = SyncCursor(self._client, self._collection, self._args, dict(self._kwargs))
+        twin._ops = list(self._ops)
+        twin._skip, twin._limit, twin._empty = self._skip, self._limit, self._empty
+        return twin
+
+    __copy__ = clone
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            if index.step is not None:
+                raise IndexError("cursors do not support slice steps")
+            start = index.start or 0
+            if start < 0 or (index.stop is not None and index.stop < start):
+                raise IndexError("cursors do not support negative or reversed slices")
+            self._chain("skip", start)
+            self._chain("limit", 0 if index.stop is None else index.stop - start)
+            self._empty = index.stop is not None and index.stop == start
+            return self
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("cursors do not support negative indices")
+            one = self.clone()
+            one._chain("skip", self._skip + index)
+            one._chain("limit", -1)
+            for doc in one:
+                return doc
+            raise IndexError("no such item for cursor instance")
+        raise TypeError(f"index {index!r} cannot be applied to a cursor")
+
+    def _materialize(self) -> Any:
+        if self._real is None:
+            assert self._collection is not None
+            real = self._collection._facade_target().find(*self._args, **self._kwargs)
+            for name, args, kwargs in self._ops:
+                getattr(real, name)(*args, **kwargs)
+            self._real = real
+        return self._real
+
+    # -- reading --------------------------------------------------------------
+    def __iter__(self) -> SyncCursor:
+        return self
+
+    def __next__(self) -> Any:
+        if self._buffer:
+            return self._buffer.popleft()
+        if self._exhausted or self._empty:
+            raise StopIteration
+        batch = await_(self._client.backend.fetch_batch(self._materialize()))
+        if not batch:
+            self._exhausted = True
+            raise StopIteration
+        self._buffer.extend(batch)
+        return self._buffer.popleft()
+
+    next = __next__
+
+    @property
+    def buffered(self) -> int:
+        """Documents already received: readable without a round trip."""
+        return len(self._buffer)
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._buffer) or not (self._exhausted or self._empty)
+
+    @property
+    def collection(self) -> SyncCollection | None:
+        return self._collection
+
+    def rewind(self) -> SyncCursor:
+        if self._collection is None:
+            raise InvalidOperation("a command cursor cannot be rewound")
+        self._real = None
+        self._buffer.clear()
+        self._exhausted = False
+        return self
+
+    def explain(self) -> Any:
+        return self._client.adapt(self.clone()._materialize().explain())
+
+    def distinct(self, key: str) -> Any:
+        return self._client.adapt(self.clone()._materialize().distinct(key))
+
+    def close(self) -> None:
+        real, self._real = self._real, None
+        self._buffer.clear()
+        self._exhausted = True
+        if real is not None:
+            self._client.adapt(real.close())
+
+    def __repr__(self) -> str:
+        return f"<mongomotor cursor on {self._collection!r}>"
+
+
+class _ShutdownCloser:
+    """Closes a loop's client when the loop shuts down its async generators.
+
+    ``asyncio.run`` (and pytest-asyncio's runner) finalize every live async
+    generator while the loop still runs: the one place a client bound to that
+    loop can still be closed properly.
+    """
+
+    def __init__(self, backend: Backend, client: Any) -> None:
+        self._active = True
+        self._agen = self._wait_for_shutdown(backend, client)
+        try:
+            self._agen.asend(None).send(None)
+        except StopIteration:
+            pass
+
+    async def _wait_for_shutdown(self, backend: Backend, client: Any):  # type: ignore[no-untyped-def]
+        try:
+            yield
+        finally:
+            if self._active:
+                await backend.close_client(client)
+
+    def cancel_shutdown_close(self) -> None:
+        self._active = False
+
+
+def _close_at_loop_shutdown(backend: Backend, client: Any) -> _ShutdownCloser:
+    return _ShutdownCloser(backend, client)
+
+
+_PENDING: set[asyncio.Task] = set()
+
+
+def _keep_until_done(task: asyncio.Task) -> None:
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
