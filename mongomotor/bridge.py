@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import greenlet
 

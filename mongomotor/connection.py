@@ -15,8 +15,7 @@ import re
 from typing import Any
 
 import mongoengine.connection as me_connection
-from mongoengine.connection import DEFAULT_CONNECTION_NAME
-from mongoengine.connection import ConnectionFailure
+from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 from pymongo.driver_info import DriverInfo
 
 from mongomotor import drivers
@@ -67,7 +66,7 @@ def _client_settings(driver: str | None, kwargs: dict[str, Any]) -> dict[str, An
     host = kwargs.get("host")
     if host is not None and memory.is_memory_host(host):
         kwargs["host"] = memory.as_mongodb_uri(host)
-        kwargs["mongo_client_class"] = memory.client_class()
+        kwargs["mongo_client_class"] = memory.MemoryClient
     else:
         kwargs["mongo_client_class"] = drivers.client_class(driver)
         kwargs.setdefault("driver", _DRIVER_INFO)
@@ -132,10 +131,7 @@ def get_connection(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
         client = get_connection()
         await client.admin.command("ping")
     """
-    client = _registered_client(alias)
-    if isinstance(client, drivers.SyncClient):
-        return client.for_running_loop()
-    return client
+    return _registered_client(alias).for_running_loop()
 
 
 def get_db(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
@@ -156,16 +152,16 @@ def _version_tuple(info: dict[str, Any]) -> tuple[int, ...]:
 
 def _server_info(alias: str) -> dict[str, Any]:
     client = _registered_client(alias)
-    if isinstance(client, drivers.SyncClient):
-        return client["admin"].command("buildInfo")
-    return client.server_info()  # the in-memory client knows no buildInfo command
+    if isinstance(client, memory.MemoryClient):
+        return client.server_info()  # mongomock knows no buildInfo command
+    return client["admin"].command("buildInfo")
 
 
 async def _fetch_server_info(alias: str) -> dict[str, Any]:
     client = _registered_client(alias)
-    if isinstance(client, drivers.SyncClient):
-        return await client.for_running_loop()["admin"].command("buildInfo")
-    return client.server_info()
+    if isinstance(client, memory.MemoryClient):
+        return client.for_running_loop().server_info()
+    return await client.for_running_loop()["admin"].command("buildInfo")
 
 
 def get_db_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from mongomotor.bridge import run_sync
 

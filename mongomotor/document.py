@@ -13,14 +13,12 @@ is MongoEngine's own code, run unchanged inside the bridge.
 from __future__ import annotations
 
 import asyncio
-
-import greenlet
 from typing import Any
 
+import greenlet
 import mongoengine
 from mongoengine.base.common import _document_registry
-from mongoengine.connection import DEFAULT_CONNECTION_NAME
-from mongoengine.connection import ConnectionFailure
+from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
@@ -77,8 +75,8 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         time-series options) and its indexes, once.
         """
         db = cls._get_db()
-        key = (cls._db_alias(), cls._get_collection_name())
-        collection = db[key[1]]
+        key = (cls._db_alias(), db.name, cls._get_collection_name())
+        collection = db[key[2]]
         if in_bridge():
             cls._prepare_collection(key)
         return collection
@@ -92,7 +90,7 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         return state
 
     @classmethod
-    def _prepare_collection(cls, key: tuple[str, str]) -> None:
+    def _prepare_collection(cls, key: tuple[str, str, str]) -> None:
         state = cls._preparation()
         entry = state.get(key)
         if entry is True:
@@ -129,7 +127,7 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         for doc_cls in list(_document_registry.values()):
             state = doc_cls.__dict__.get("_mm_preparation")
             if state:
-                for key in [k for k in state if k[1] == name]:
+                for key in [k for k in state if k[2] == name]:
                     state.pop(key, None)
 
     @classmethod

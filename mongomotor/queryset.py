@@ -11,7 +11,8 @@ MongoEngine's own logic calls them.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import mongoengine.queryset as me_queryset
 from mongoengine.queryset import (
@@ -20,6 +21,8 @@ from mongoengine.queryset import (
     DO_NOTHING,
     NULLIFY,
     PULL,
+)
+from mongoengine.queryset import (
     QuerySetManager as _MongoEngineQuerySetManager,
 )
 from mongoengine.queryset.base import BaseQuerySet

@@ -22,7 +22,9 @@ def client_class(driver: str | None) -> type[SyncClient]:
         try:
             import motor.motor_asyncio  # noqa: F401
         except ImportError:  # pragma: no cover - depends on the install
-            raise ImportError("driver='motor' needs Motor: pip install 'mongomotor[motor]'") from None
+            raise ImportError(
+                "driver='motor' needs Motor: pip install 'mongomotor[motor]'"
+            ) from None
         from mongomotor.drivers.motor import MotorClient
 
         return MotorClient

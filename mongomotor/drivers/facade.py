@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pymongo.errors import InvalidOperation
 
 from mongomotor.bridge import await_
+from mongomotor.monitoring import record_operation
 
 _MISSING = object()
 
@@ -65,7 +66,7 @@ class _Facade:
         if getattr(type(target), name, _MISSING) is _MISSING:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         value = getattr(target, name)
-        if callable(value) and not self._client.backend.is_cursor(value):
+        if callable(value):
             return functools.partial(self._call, name)
         return self._client.adapt(value)
 
@@ -73,6 +74,7 @@ class _Facade:
         args = tuple(unwrap(a) for a in args)
         kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         self._client.add_session(kwargs)
+        record_operation(name)
         method = getattr(self._facade_target(), name)
         return self._client.adapt(method(*args, **kwargs))
 
@@ -359,7 +361,9 @@ class SyncCursor:
     def _materialize(self) -> Any:
         if self._real is None:
             assert self._collection is not None
-            real = self._collection._facade_target().find(*self._args, **self._kwargs)
+            kwargs = dict(self._kwargs)
+            self._client.add_session(kwargs)
+            real = self._collection._facade_target().find(*self._args, **kwargs)
             for name, args, kwargs in self._ops:
                 getattr(real, name)(*args, **kwargs)
             self._real = real
@@ -374,7 +378,10 @@ class SyncCursor:
             return self._buffer.popleft()
         if self._exhausted or self._empty:
             raise StopIteration
-        batch = await_(self._client.backend.fetch_batch(self._materialize()))
+        first = self._real is None
+        real = self._materialize()
+        record_operation("find" if first else "getMore")
+        batch = self._client.adapt(self._client.backend.fetch_batch(real))
         if not batch:
             self._exhausted = True
             raise StopIteration
@@ -405,9 +412,11 @@ class SyncCursor:
         return self
 
     def explain(self) -> Any:
+        record_operation("explain")
         return self._client.adapt(self.clone()._materialize().explain())
 
     def distinct(self, key: str) -> Any:
+        record_operation("distinct")
         return self._client.adapt(self.clone()._materialize().distinct(key))
 
     def close(self) -> None:

@@ -512,20 +512,35 @@ def run_probes(uri: str, database: str = PROBE_DB) -> Capabilities:
         connectTimeoutMS=5_000,
         socketTimeoutMS=30_000,
     )
-    reasons: dict[str, str] = {}
     try:
         client.admin.command("ping")  # fail loudly if there is no server at all
-        _drop_scratch(client, database)
-        db: Db = client[database]
-        results: dict[str, Any] = {
-            name: _run(name, check, client, db, reasons)
-            for name, check in PROBES.items()
-        }
-        results.update(_probe_build_info(client, reasons))
-        _drop_scratch(client, database)
+        return probe_client(client, uri, database)
     finally:
         client.close()
-    return Capabilities(uri=uri, reasons=MappingProxyType(reasons), **results)
+
+
+def probe_client(client: Any, label: str, database: str = PROBE_DB) -> Capabilities:
+    """Probe any PyMongo-like client (a wire client, or the in-memory mongomock)."""
+    reasons: dict[str, str] = {}
+    _drop_scratch(client, database)
+    db: Db = client[database]
+    results: dict[str, Any] = {
+        name: _run(name, check, client, db, reasons) for name, check in PROBES.items()
+    }
+    results.update(_probe_build_info(client, reasons))
+    _drop_scratch(client, database)
+    return Capabilities(uri=label, reasons=MappingProxyType(reasons), **results)
+
+
+def probe_memory() -> Capabilities:
+    """What the in-memory driver (mongomock) can do."""
+    import mongomock
+
+    key = "mongomock://"
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = probe_client(mongomock.MongoClient(), key)
+        return _cache[key]
 
 
 _cache: dict[str, Capabilities] = {}
