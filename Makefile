@@ -13,7 +13,7 @@ $(STAMP): setup.cfg setup.py
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/ruff check mongomotor tests bench examples
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check mongomotor tests bench examples
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache

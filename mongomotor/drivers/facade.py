@@ -380,6 +380,10 @@ class SyncCursor:
             raise StopIteration
         first = self._real is None
         real = self._materialize()
+        if not first and not real.alive:
+            # The server closed the cursor with the last batch: no round trip left.
+            self._exhausted = True
+            raise StopIteration
         record_operation("find" if first else "getMore")
         batch = self._client.adapt(self._client.backend.fetch_batch(real))
         if not batch:
