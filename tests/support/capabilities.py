@@ -6,6 +6,7 @@ a URI (and without ``$MONGOMOTOR_TEST_URI``) a throwaway server is started.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import sys
@@ -45,9 +46,12 @@ FEATURES: dict[str, str] = {
     "capped": "create capped collections",
     "collation": "apply a case-insensitive collation",
     "gridfs": "store and read back multi-chunk GridFS files",
+    "gridfs_metadata": "keep contentType, custom fields and a datetime uploadDate on GridFS files",
+    "gridfs_delete_missing": "delete a GridFS file that is not (or no longer) stored",
     "aggregation_lookup": "run a $lookup aggregation stage",
     "array_filters": "update with arrayFilters",
     "sessions": "run operations in a client session",
+    "replica_set": "say in hello it is a replica set member or mongos (transactions need one)",
     "list_indexes": "report created indexes under their given names",
     "distinct": "run distinct",
     "explain": "explain a find cursor",
@@ -82,9 +86,12 @@ class Capabilities:
     capped: bool = False
     collation: bool = False
     gridfs: bool = False
+    gridfs_metadata: bool = False
+    gridfs_delete_missing: bool = False
     aggregation_lookup: bool = False
     array_filters: bool = False
     sessions: bool = False
+    replica_set: bool = False
     list_indexes: bool = False
     distinct: bool = False
     explain: bool = False
@@ -263,6 +270,11 @@ def _probe_collation(client: Client, db: Db) -> None:
 
 
 def _probe_gridfs(client: Client, db: Db) -> None:
+    if type(db).__module__.startswith("mongomock"):
+        # mongomotor's in-memory driver runs sync gridfs over mongomock this way.
+        import mongomock.gridfs
+
+        mongomock.gridfs.enable_gridfs_integration()
     fs = gridfs.GridFS(db)  # default "fs" bucket, as mongoengine's FileField
     data = bytes(range(256)) * 1200  # 300 KiB
     file_id = fs.put(data, filename="probe.bin", chunkSize=64 * 1024)
@@ -273,6 +285,37 @@ def _probe_gridfs(client: Client, db: Db) -> None:
     )
     got = fs.get(file_id).read()
     _expect(got == data, f"read back {len(got)} bytes, not the {len(data)} stored")
+    # mongomotor's FileField reads one chunk per round trip, by files_id and n
+    chunk = db["fs.chunks"].find_one({"files_id": file_id, "n": 2})
+    _expect(
+        chunk is not None and bytes(chunk["data"]) == data[2 * 64 * 1024 : 3 * 64 * 1024],
+        f"find_one by files_id and n=2 returned {chunk and sorted(chunk)!r}, not chunk #2",
+    )
+
+
+def _probe_gridfs_metadata(client: Client, db: Db) -> None:
+    # mongoengine's FileField/ImageField keep metadata as top-level fields
+    # of the files document (put(data, content_type=..., width=...)).
+    fs = gridfs.GridFS(db, "probe_meta")
+    file_id = fs.put(b"x", filename="a.txt", content_type="text/plain", mime_type="text/x")
+    doc = db["probe_meta.files"].find_one({"_id": file_id}) or {}
+    kept = {k: doc.get(k) for k in ("contentType", "mime_type")}
+    _expect(
+        kept == {"contentType": "text/plain", "mime_type": "text/x"},
+        f"files document kept {kept!r} of contentType/mime_type (keys: {sorted(doc)})",
+    )
+    upload = doc.get("uploadDate")
+    _expect(isinstance(upload, datetime.datetime), f"uploadDate came back as {upload!r}")
+
+
+def _probe_gridfs_delete_missing(client: Client, db: Db) -> None:
+    # GridIn.abort() and deleting an already deleted file both do this.
+    fs = gridfs.GridFS(db, "probe_gone")
+    fs.put(b"x")  # the bucket exists; the file deleted below does not
+    fs.delete(ObjectId())
+    grid_in = fs.new_file()
+    grid_in.write(b"partial")
+    grid_in.abort()
 
 
 def _probe_aggregation_lookup(client: Client, db: Db) -> None:
@@ -314,6 +357,14 @@ def _probe_sessions(client: Client, db: Db) -> None:
         coll.insert_one({"_id": 1}, session=session)
         got = list(coll.find({}, session=session))
     _expect(got == [{"_id": 1}], f"find in session returned {got!r}")
+
+
+def _probe_replica_set(client: Client, db: Db) -> None:
+    hello = client.admin.command("hello")
+    _expect(
+        bool(hello.get("setName")) or hello.get("msg") == "isdbgrid",
+        "hello reports a standalone server (no setName, not mongos)",
+    )
 
 
 def _probe_list_indexes(client: Client, db: Db) -> None:
@@ -423,9 +474,12 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "capped": _probe_capped,
     "collation": _probe_collation,
     "gridfs": _probe_gridfs,
+    "gridfs_metadata": _probe_gridfs_metadata,
+    "gridfs_delete_missing": _probe_gridfs_delete_missing,
     "aggregation_lookup": _probe_aggregation_lookup,
     "array_filters": _probe_array_filters,
     "sessions": _probe_sessions,
+    "replica_set": _probe_replica_set,
     "list_indexes": _probe_list_indexes,
     "distinct": _probe_distinct,
     "explain": _probe_explain,
