@@ -7,6 +7,7 @@
     post = await Post(title="Hello").save()
 """
 
+from mongomotor import signals  # importing it makes MongoEngine's signals await coroutines
 from mongomotor.bridge import await_, run_sync
 from mongomotor.connection import (
     connect,
@@ -18,6 +19,13 @@ from mongomotor.connection import (
     get_mongodb_version,
     register_connection,
 )
+from mongomotor.context_managers import (
+    no_dereference,
+    no_sub_classes,
+    query_counter,
+    switch_collection,
+    switch_db,
+)
 from mongomotor.cursor import AsyncCursor
 from mongomotor.document import (
     Document,
@@ -27,6 +35,12 @@ from mongomotor.document import (
     MapReduceDocument,
 )
 from mongomotor.queryset import QuerySet, QuerySetNoCache, queryset_manager
+from mongomotor.sessions import (
+    run_in_transaction,
+    run_transaction,
+    start_session,
+    transactional,
+)
 
 __version__ = "0.1.0"
 
@@ -47,7 +61,17 @@ __all__ = [
     "get_db",
     "get_db_version",
     "get_mongodb_version",
+    "no_dereference",
+    "no_sub_classes",
+    "query_counter",
     "queryset_manager",
     "register_connection",
+    "run_in_transaction",
     "run_sync",
+    "run_transaction",
+    "signals",
+    "start_session",
+    "switch_collection",
+    "switch_db",
+    "transactional",
 ]

@@ -47,7 +47,7 @@ async def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             value = await pending
         except BaseException as exc:  # CancelledError included: raise it at the I/O point
-            pending = child.throw(exc)
+            pending = child.throw(type(exc), exc, exc.__traceback__)
         else:
             pending = child.switch(value)
     return pending

@@ -16,12 +16,15 @@ from typing import Any
 
 import mongoengine.connection as me_connection
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
+from pymongo import uri_parser
 from pymongo.driver_info import DriverInfo
+from pymongo.uri_parser_shared import _validate_uri
 
 from mongomotor import drivers
-from mongomotor.bridge import in_bridge
+from mongomotor.bridge import in_bridge, require_loop
 from mongomotor.drivers import memory
 from mongomotor.exceptions import BadAsyncFrameworkError, MissingFramework
+from mongomotor.monkey import MonkeyPatcher
 
 __all__ = [
     "DEFAULT_CONNECTION_NAME",
@@ -73,6 +76,27 @@ def _client_settings(driver: str | None, kwargs: dict[str, Any]) -> dict[str, An
     return kwargs
 
 
+class _UriParserWithoutDns:
+    """MongoEngine's ``uri_parser``, minus the DNS lookup of ``mongodb+srv://`` URIs.
+
+    MongoEngine only reads the database, credentials and options of a URI;
+    resolving the SRV record there would block ``connect``. The driver's
+    client resolves it itself, on first use.
+    """
+
+    @staticmethod
+    def parse_uri(uri: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if uri.startswith("mongodb+srv://"):
+            return _validate_uri(uri)
+        return uri_parser.parse_uri(uri, *args, **kwargs)
+
+
+def _register(register: Any, *args: Any, **kwargs: Any) -> Any:
+    with MonkeyPatcher() as patcher:
+        patcher.patch_item(me_connection, "uri_parser", _UriParserWithoutDns)
+        return register(*args, **kwargs)
+
+
 def register_connection(
     alias: str,
     db: str | None = None,
@@ -82,7 +106,7 @@ def register_connection(
 ) -> None:
     """Register connection settings for ``alias`` without connecting."""
     _check_framework(async_framework)
-    me_connection.register_connection(alias, db, **_client_settings(driver, kwargs))
+    _register(me_connection.register_connection, alias, db, **_client_settings(driver, kwargs))
 
 
 def connect(
@@ -102,7 +126,7 @@ def connect(
     asyncio). No I/O happens here: the first awaited operation connects.
     """
     _check_framework(async_framework)
-    return me_connection.connect(db, alias, **_client_settings(driver, kwargs))
+    return _register(me_connection.connect, db, alias, **_client_settings(driver, kwargs))
 
 
 def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> None:
@@ -171,6 +195,7 @@ def get_db_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
     """
     if in_bridge():
         return _version_tuple(_server_info(alias))
+    require_loop("get_db_version()")
     return _awaitable_version(alias, None)
 
 
@@ -181,6 +206,7 @@ def get_mongodb_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
     """
     if in_bridge():
         return _version_tuple(_server_info(alias))[:2]
+    require_loop("get_mongodb_version()")
     return _awaitable_version(alias, 2)
 
 

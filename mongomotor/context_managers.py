@@ -1,17 +1,220 @@
 """Context managers that affect only the task that enters them.
 
+    async with switch_db(User, "archive"):
+        await User(name="old").save()        # lands in the "archive" alias
     async with query_counter() as q:
         await Post.objects.first()
     assert q == 1
+
+MongoEngine's versions change class attributes (``_meta['db_alias']``,
+``_subclasses``) or thread-locals, which every request served by the same
+event loop would see. These keep their state in contextvars: it applies to
+the task that entered the block, to the tasks it starts, and to MongoEngine's
+code run for it in the bridge. Each is usable as ``with`` and ``async with``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextvars
+from types import MappingProxyType, TracebackType
+from typing import Any, Generic, TypeVar
+
+import mongoengine.context_managers as me_context_managers
+from mongoengine.common import _import_class
+from mongoengine.context_managers import set_read_write_concern, set_write_concern
 
 from mongomotor import monitoring
 
-__all__ = ["query_counter"]
+__all__ = [
+    "switch_db",
+    "switch_collection",
+    "no_dereference",
+    "no_sub_classes",
+    "query_counter",
+    "set_write_concern",
+    "set_read_write_concern",
+    "no_dereferencing_active_for_class",
+    "switched_db_alias",
+    "switched_collection_name",
+]
+
+D = TypeVar("D", bound=type)
+_EMPTY: MappingProxyType = MappingProxyType({})
+
+# {document class: alias} of the switch_db blocks this task is in.
+_db_aliases: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_db_aliases", default=_EMPTY
+)
+# {document class: collection name} of the switch_collection blocks.
+_collection_names: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_collection_names", default=_EMPTY
+)
+# Classes inside no_dereference blocks, and the ids of their reference fields.
+_no_deref_classes: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "mongomotor_no_deref_classes", default=frozenset()
+)
+_no_deref_fields: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "mongomotor_no_deref_fields", default=frozenset()
+)
+# Classes inside no_sub_classes blocks.
+_no_sub_classes: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "mongomotor_no_sub_classes", default=frozenset()
+)
+
+
+def switched_db_alias(cls: type) -> str | None:
+    """The alias a ``switch_db`` block of this task gives ``cls``, or None."""
+    return _db_aliases.get().get(cls)
+
+
+def switched_collection_name(cls: type) -> str | None:
+    """The collection a ``switch_collection`` block of this task gives ``cls``, or None."""
+    return _collection_names.get().get(cls)
+
+
+def no_dereferencing_active_for_class(cls: type) -> bool:
+    """True inside a ``no_dereference(cls)`` block of this task (or MongoEngine's own).
+
+        if not no_dereferencing_active_for_class(Post): ...  # dereference
+    """
+    return cls in _no_deref_classes.get() or cls in (
+        me_context_managers.thread_locals.no_dereferencing_class
+    )
+
+
+def field_no_dereference_active(field: Any) -> bool:
+    """True if ``field`` belongs to a class inside a ``no_dereference`` block of this task."""
+    return id(field) in _no_deref_fields.get()
+
+
+class _TaskLocal(Generic[D]):
+    """Base: sets contextvars on enter, resets them on exit; ``with`` or ``async with``."""
+
+    def __init__(self, cls: D) -> None:
+        self.cls = cls
+        self._tokens: list[list[tuple[contextvars.ContextVar, contextvars.Token]]] = []
+
+    def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        raise NotImplementedError
+
+    def __enter__(self) -> D:
+        self._tokens.append([(var, var.set(value)) for var, value in self._values()])
+        return self.cls
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for var, token in reversed(self._tokens.pop()):
+            var.reset(token)
+
+    async def __aenter__(self) -> D:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def _with(mapping: MappingProxyType, key: Any, value: Any) -> MappingProxyType:
+    return MappingProxyType({**mapping, key: value})
+
+
+class switch_db(_TaskLocal[D]):
+    """Use another connection alias for ``cls`` in this task.
+
+        async with switch_db(User, "archive") as User:
+            await User(name="old").save()
+    """
+
+    def __init__(self, cls: D, db_alias: str) -> None:
+        super().__init__(cls)
+        self.db_alias = db_alias
+
+    def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        return [(_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias))]
+
+
+class switch_collection(_TaskLocal[D]):
+    """Use another collection for ``cls`` in this task.
+
+        async with switch_collection(User, "users_2020") as User:
+            await User.objects.count()
+    """
+
+    def __init__(self, cls: D, collection_name: str) -> None:
+        super().__init__(cls)
+        self.collection_name = collection_name
+
+    def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        return [
+            (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name))
+        ]
+
+
+class no_dereference(_TaskLocal[D]):
+    """Leave references of ``cls`` as ObjectId/DBRef in this task (no queries).
+
+        async with no_dereference(Post):
+            post = await Post.objects.first()   # post.author is an ObjectId/DBRef
+    """
+
+    def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        reference_types = tuple(
+            _import_class(name)
+            for name in ("ReferenceField", "GenericReferenceField", "ComplexBaseField")
+        )
+        field_ids = {
+            id(field)
+            for field in self.cls._fields.values()
+            if isinstance(field, reference_types)
+        }
+        return [
+            (_no_deref_classes, _no_deref_classes.get() | {self.cls}),
+            (_no_deref_fields, _no_deref_fields.get() | field_ids),
+        ]
+
+
+class no_sub_classes(_TaskLocal[D]):
+    """Query only ``cls`` itself, not its subclasses, in this task.
+
+        async with no_sub_classes(Animal) as Animal:
+            animals = await Animal.objects.to_list()   # no Dog, no Cat
+    """
+
+    def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        _TaskLocalSubclasses.install(self.cls)
+        return [(_no_sub_classes, _no_sub_classes.get() | {self.cls})]
+
+
+class _TaskLocalSubclasses:
+    """Stands in for a class's ``_subclasses`` tuple, which MongoEngine reads directly.
+
+    A descriptor in the class's own ``__dict__`` answers ``cls._subclasses``:
+    the class alone for tasks inside ``no_sub_classes(cls)``, the full tuple
+    for every other task. (Defining a new subclass replaces it by a plain
+    tuple again; the next ``no_sub_classes`` reinstalls it.)
+    """
+
+    def __init__(self, owner: type, subclasses: tuple[str, ...]) -> None:
+        self.owner = owner
+        self.subclasses = subclasses
+
+    @classmethod
+    def install(cls, owner: type) -> None:
+        if not isinstance(owner.__dict__.get("_subclasses"), cls):
+            type.__setattr__(owner, "_subclasses", cls(owner, owner._subclasses))
+
+    def __get__(self, instance: Any, owner: type | None = None) -> tuple[str, ...]:
+        if self.owner in _no_sub_classes.get():
+            return (self.owner._class_name,)
+        return self.subclasses
 
 
 class query_counter:
@@ -73,3 +276,14 @@ class query_counter:
 
     def __repr__(self) -> str:
         return f"{self._value()}"
+
+
+def _patch_mongoengine() -> None:
+    # MongoEngine's querysets and fields decide whether to dereference by asking
+    # its own thread-local registry; they must ask this task's state instead.
+    from mongomotor.monkey import MonkeyPatcher
+
+    MonkeyPatcher().patch_no_dereferencing_active_for_class(undo=False)
+
+
+_patch_mongoengine()

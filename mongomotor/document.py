@@ -20,6 +20,7 @@ import mongoengine
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
+from mongomotor import context_managers
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
 
@@ -37,8 +38,25 @@ class NoDerefInitMixin:
     """Documents built from the database do not dereference their references.
 
     References are loaded when awaited (or in bulk with ``select_related``),
-    never as a side effect of creating the instance.
+    never as a side effect of creating the instance. A document awaits to
+    itself, so ``await post.author`` works whether the reference is loaded
+    (the document) or not (an awaitable that loads it).
     """
+
+    def __await__(self) -> Any:
+        return self
+        yield  # makes __await__ a generator that gives ``self`` at once
+
+    @awaitable_method
+    def select_related(self, max_depth: int = 1) -> Any:
+        """Load this document's references, ``max_depth`` hops deep; returns it.
+
+            post = await post.select_related()  # post.author is now the Author
+        """
+        from mongomotor.dereference import select_related
+
+        select_related([self], max_depth)
+        return self
 
 
 class Document(NoDerefInitMixin, mongoengine.Document):
@@ -54,7 +72,15 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     # -- collection access without I/O -----------------------------------------
     @classmethod
     def _db_alias(cls) -> str:
-        return cls._meta.get("db_alias", DEFAULT_CONNECTION_NAME)
+        # A switch_db block of this task wins over the class's meta.
+        switched = context_managers.switched_db_alias(cls)
+        return switched or cls._meta.get("db_alias", DEFAULT_CONNECTION_NAME)
+
+    @classmethod
+    def _get_collection_name(cls) -> str | None:
+        # A switch_collection block of this task wins over the class's meta.
+        switched = context_managers.switched_collection_name(cls)
+        return switched or super()._get_collection_name()
 
     @classmethod
     def _get_db(cls) -> Any:
@@ -75,11 +101,14 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         time-series options) and its indexes, once.
         """
         db = cls._get_db()
-        key = (cls._db_alias(), db.name, cls._get_collection_name())
-        collection = db[key[2]]
+        collection = db[cls._get_collection_name()]
         if in_bridge():
-            cls._prepare_collection(key)
+            cls._prepare_collection(cls._collection_key(db))
         return collection
+
+    @classmethod
+    def _collection_key(cls, db: Any) -> tuple[str, str, str]:
+        return (cls._db_alias(), db.name, cls._get_collection_name())
 
     @classmethod
     def _preparation(cls) -> dict:
@@ -177,6 +206,11 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     @awaitable_method
     def ensure_indexes(cls) -> None:
         """Create the indexes declared in ``meta`` (awaitable)."""
+        key = cls._collection_key(cls._get_db())
+        if cls._preparation().get(key) is None and cls._meta.get("auto_create_index", True):
+            # First use of the collection: preparing it creates the indexes, once.
+            cls._get_collection()
+            return None
         return super().ensure_indexes()
 
     @classmethod

@@ -88,3 +88,85 @@ class MonkeyPatcher:
         StopIteration is an error; under the greenlet bridge it never reaches
         a future, so MongoEngine's own iteration is kept as it is.
         """
+
+    def patch_signals(self, undo: bool = True) -> None:
+        """Make MongoEngine's signal objects :class:`mongomotor.signals.Signal`.
+
+        MongoEngine sends ``signals.pre_save`` etc. from its sync code; as our
+        class, those same objects await coroutine receivers when sent in the
+        bridge. Changing the class (not the module attribute) keeps every
+        reference valid: ``mongoengine.pre_save``, early ``from ... import`` lines and
+        receivers already connected. Plain sends behave exactly as blinker's.
+        """
+        import mongoengine.signals as me_signals
+
+        from mongomotor.signals import SIGNAL_NAMES, Signal
+
+        for name in SIGNAL_NAMES:
+            signal = getattr(me_signals, name)
+            old = type(signal)
+            if old is not Signal:
+                signal.__class__ = Signal
+                if undo:
+                    self._undo.append((signal, "__class__", old))
+
+    def patch_no_dereferencing_active_for_class(self, undo: bool = True) -> None:
+        """MongoEngine asks mongomotor's task-local state whether to dereference.
+
+        ``no_dereferencing_active_for_class`` is imported by name into
+        ``mongoengine.queryset.base`` (and used in ``context_managers``), and
+        fields read a thread-local counter: all are replaced so a
+        ``mongomotor.context_managers.no_dereference`` block affects only its
+        task. MongoEngine's own ``no_dereference`` keeps working.
+        """
+        import mongoengine.context_managers as me_context_managers
+        import mongoengine.queryset.base as me_queryset_base
+        from mongoengine.base.fields import BaseField
+
+        from mongomotor import context_managers
+
+        ours = context_managers.no_dereferencing_active_for_class
+        for module in (me_queryset_base, me_context_managers):
+            self.patch_item(module, "no_dereferencing_active_for_class", ours, undo=undo)
+
+        current = BaseField.__dict__["_no_dereference_context_is_set"]
+        original = getattr(current.fget, "__mongomotor_original__", current.fget)
+
+        def is_set(field: Any) -> bool:
+            return context_managers.field_no_dereference_active(field) or original(field)
+
+        is_set.__mongomotor_original__ = original  # type: ignore[attr-defined]
+        self.patch_item(BaseField, "_no_dereference_context_is_set", property(is_set), undo=undo)
+
+    def patch_dereference(self, undo: bool = True) -> None:
+        """Make MongoEngine build :class:`mongomotor.dereference.MongoMotorDeReference`.
+
+        Lists, dicts, ``select_related`` and ``distinct`` build it through
+        ``_import_class("DeReference")``, whose cache is patched with the module
+        attribute; ours batches the queries in the bridge and never blocks in
+        user code (plain sync MongoEngine without a loop is unchanged).
+        """
+        import mongoengine.common as me_common
+        import mongoengine.dereference as me_dereference
+
+        from mongomotor.dereference import MongoMotorDeReference
+
+        self.patch_item(me_dereference, "DeReference", MongoMotorDeReference, undo=undo)
+        cache = me_common._class_registry_cache
+        old = cache.get("DeReference", _MISSING)
+        cache["DeReference"] = MongoMotorDeReference
+        if undo:
+            self._undo.append((_DictItem(cache), "DeReference", old))
+
+
+class _DictItem:
+    """Lets :meth:`MonkeyPatcher.undo` restore a dict entry like an attribute."""
+
+    def __init__(self, mapping: dict) -> None:
+        self.__dict__["_mapping"] = mapping
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._mapping[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        self._mapping.pop(name, None)

@@ -54,6 +54,9 @@ def _io(fn: Callable[..., Any]) -> Callable[..., Any]:
     return awaitable_method(run)
 
 
+_NULL_MARKER = "\x00mongomotor:null"
+
+
 def _blocking(what: str, instead: str) -> TypeError:
     return TypeError(f"{what} would block the event loop: use {instead}")
 
@@ -110,21 +113,17 @@ class AsyncQuerySetMixin:
         Runs on the aggregation framework: no server-side JavaScript.
         """
         db_field = self._fields_to_dbfields([field]).pop()
-        path = "$" + db_field
+        # $unwind counts list items one by one, a scalar as itself, an empty
+        # list as nothing, and drops nulls: a missing value goes in as a marker.
         pipeline = [
             {"$match": self._query},
-            {
-                "$project": {
-                    "_id": 0,
-                    "value": {"$cond": [{"$isArray": path}, path, [{"$ifNull": [path, None]}]]},
-                }
-            },
+            {"$project": {"_id": 0, "value": {"$ifNull": ["$" + db_field, _NULL_MARKER]}}},
             {"$unwind": "$value"},
             {"$group": {"_id": "$value", "count": {"$sum": 1}}},
         ]
         frequencies: dict = {}
         for row in self._document._get_collection().aggregate(pipeline):
-            key = row["_id"]
+            key = None if row["_id"] == _NULL_MARKER else row["_id"]
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
             frequencies[key] = frequencies.get(key, 0) + row["count"]
@@ -199,6 +198,17 @@ class AsyncQuerySetMixin:
     def delete(self, write_concern: Any = None, _from_doc_delete: bool = False,
                cascade_refs: Any = None) -> int:
         return super().delete(write_concern, _from_doc_delete, cascade_refs)
+
+    @_io
+    def select_related(self, max_depth: int = 1) -> list:
+        """The matching documents with their references loaded, ``max_depth`` hops deep.
+
+            posts = await Post.objects(published=True).select_related()
+        One query per referenced collection and hop, whatever the number of documents.
+        """
+        from mongomotor.dereference import select_related
+
+        return select_related(self.clone(), max_depth)
 
     # -- iteration -----------------------------------------------------------------
     def _async_cursor(self) -> AsyncCursor:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pymongo.errors import InvalidOperation
 
+from mongomotor import sessions
 from mongomotor.bridge import await_
 from mongomotor.monitoring import record_operation
 
@@ -37,6 +38,10 @@ class Backend:
 
     def is_cursor(self, value: Any) -> bool:
         raise NotImplementedError
+
+    def apply_cursor_option(self, cursor: Any, name: str, args: tuple, kwargs: dict) -> None:
+        """Apply a chained cursor call (``sort``, ``limit``, ``comment``...) to ``cursor``."""
+        getattr(cursor, name)(*args, **kwargs)
 
     async def fetch_batch(self, cursor: Any) -> list[Any]:
         """Return the documents the next round trip gives (empty when exhausted)."""
@@ -73,9 +78,11 @@ class _Facade:
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         args = tuple(unwrap(a) for a in args)
         kwargs = {k: unwrap(v) for k, v in kwargs.items()}
-        self._client.add_session(kwargs)
+        target = self._facade_target()
+        if sessions.active():
+            name, args = sessions.prepare_call(self._client, target, name, args, kwargs)
         record_operation(name)
-        method = getattr(self._facade_target(), name)
+        method = getattr(target, name)
         return self._client.adapt(method(*args, **kwargs))
 
 
@@ -167,6 +174,10 @@ class SyncClient(_Facade):
 
     def add_session(self, kwargs: dict[str, Any]) -> None:
         """Hook: operations join the task's current session (see ``sessions``)."""
+        if sessions.active() and "session" not in kwargs:
+            session = sessions.session_for(self)
+            if session is not None:
+                kwargs["session"] = session
 
     def __repr__(self) -> str:
         return f"<mongomotor {self.backend.name} client {self._settings.get('host')!r}>"
@@ -365,7 +376,7 @@ class SyncCursor:
             self._client.add_session(kwargs)
             real = self._collection._facade_target().find(*self._args, **kwargs)
             for name, args, kwargs in self._ops:
-                getattr(real, name)(*args, **kwargs)
+                self._client.backend.apply_cursor_option(real, name, args, kwargs)
             self._real = real
         return self._real
 

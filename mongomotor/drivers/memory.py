@@ -15,6 +15,7 @@ from mongomotor.drivers.facade import Backend, SyncClient
 
 SCHEME = "mongomock://"
 BATCH = 1000
+_RESULT_NEUTRAL_OPTIONS = frozenset({"comment", "max_await_time_ms", "max_scan"})
 
 
 def is_memory_host(host: Any) -> bool:
@@ -60,6 +61,12 @@ class MemoryBackend(Backend):
 
     def is_cursor(self, value: Any) -> bool:
         return isinstance(value, self._cursor_types)
+
+    def apply_cursor_option(self, cursor: Any, name: str, args: tuple, kwargs: dict) -> None:
+        # Annotations and server tuning change no result; mongomock lacks some.
+        if name in _RESULT_NEUTRAL_OPTIONS and not hasattr(cursor, name):
+            return
+        super().apply_cursor_option(cursor, name, args, kwargs)
 
     def fetch_batch(self, cursor: Any) -> list[Any]:  # type: ignore[override]
         return list(itertools.islice(cursor, BATCH))

@@ -64,6 +64,7 @@ FEATURES: dict[str, str] = {
     "keyword_collections": "use collections named like SQL keywords ('order')",
     "nested_projection": "project a nested field ('sub.x') as a subdocument",
     "slice_projection": "apply a $slice projection",
+    "reference_queries": "match an ObjectId stored in a field, a subdocument or a list",
 }
 
 
@@ -103,6 +104,7 @@ class Capabilities:
     keyword_collections: bool = False
     nested_projection: bool = False
     slice_projection: bool = False
+    reference_queries: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -463,6 +465,22 @@ def _probe_slice_projection(client: Client, db: Db) -> None:
     _expect(not problems, "; ".join(problems))
 
 
+def _probe_reference_queries(client: Client, db: Db) -> None:
+    # mongoengine queries by reference (delete rules, CachedReferenceField sync)
+    # compare ObjectIds stored outside _id: plain, in a subdocument, in a list.
+    coll = db["probe_reference_queries"]
+    ref = ObjectId()
+    coll.insert_one({"_id": 1, "ref": ref, "cached": {"_id": ref}, "refs": [ref]})
+    problems = [
+        f"find {query}"
+        for query in ({"ref": ref}, {"cached._id": ref}, {"refs": ref})
+        if [d["_id"] for d in coll.find(query)] != [1]
+    ]
+    if coll.count_documents({"ref": {"$in": [ref]}}) != 1:
+        problems.append("count_documents {'ref': {'$in': [<ObjectId>]}}")
+    _expect(not problems, "no match for " + ", ".join(problems))
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
@@ -490,6 +508,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "keyword_collections": _probe_keyword_collections,
     "nested_projection": _probe_nested_projection,
     "slice_projection": _probe_slice_projection,
+    "reference_queries": _probe_reference_queries,
 }
 
 
