@@ -7,7 +7,7 @@
     post = await Post(title="Hello").save()
 """
 
-from mongomotor import signals  # importing it makes MongoEngine's signals await coroutines
+from mongomotor import monkey, signals
 from mongomotor.bridge import await_, run_sync
 from mongomotor.connection import (
     connect,
@@ -41,6 +41,8 @@ from mongomotor.sessions import (
     start_session,
     transactional,
 )
+
+monkey.install()
 
 __version__ = "0.1.0"
 

@@ -277,13 +277,3 @@ class query_counter:
     def __repr__(self) -> str:
         return f"{self._value()}"
 
-
-def _patch_mongoengine() -> None:
-    # MongoEngine's querysets and fields decide whether to dereference by asking
-    # its own thread-local registry; they must ask this task's state instead.
-    from mongomotor.monkey import MonkeyPatcher
-
-    MonkeyPatcher().patch_no_dereferencing_active_for_class(undo=False)
-
-
-_patch_mongoengine()

@@ -26,7 +26,6 @@ from mongoengine.dereference import DeReference
 from mongoengine.fields import DictField, ListField, MapField
 
 from mongomotor.bridge import await_, in_bridge, run_sync
-from mongomotor.monkey import MonkeyPatcher
 
 __all__ = [
     "MongoMotorDeReference",
@@ -252,5 +251,3 @@ def select_related(documents: Iterable[Any], max_depth: int = 1) -> list:
         deref(list(seen.values()), max_depth=2)
     return docs
 
-
-MonkeyPatcher().patch_dereference(undo=False)

@@ -18,7 +18,7 @@ import mongoengine.mongodb_support as me_mongodb_support
 
 from mongomotor.drivers import SyncClient
 
-__all__ = ["MonkeyPatcher"]
+__all__ = ["MonkeyPatcher", "install"]
 
 _MISSING = object()
 
@@ -157,6 +157,36 @@ class MonkeyPatcher:
         cache["DeReference"] = MongoMotorDeReference
         if undo:
             self._undo.append((_DictItem(cache), "DeReference", old))
+
+
+    def patch_instance_switches(self, undo: bool = True) -> None:
+        """``doc.switch_db(alias)`` / ``doc.switch_collection(name)`` use task-local blocks.
+
+        MongoEngine's instance methods enter its class-attribute context
+        managers; between entering and leaving, another task of the loop would
+        see the switched alias.
+        """
+        import mongoengine.document as me_document
+
+        from mongomotor import context_managers
+
+        self.patch_item(me_document, "switch_db", context_managers.switch_db, undo=undo)
+        self.patch_item(
+            me_document, "switch_collection", context_managers.switch_collection, undo=undo
+        )
+
+
+def install() -> None:
+    """The patches mongomotor needs for as long as it is imported (each says why).
+
+    Plain sync MongoEngine code keeps working: every patched piece behaves as
+    MongoEngine's outside the bridge.
+    """
+    patcher = MonkeyPatcher()
+    patcher.patch_signals(undo=False)
+    patcher.patch_no_dereferencing_active_for_class(undo=False)
+    patcher.patch_dereference(undo=False)
+    patcher.patch_instance_switches(undo=False)
 
 
 class _DictItem:

@@ -131,17 +131,8 @@ class Namespace(blinker.Namespace):
         return self[name]  # type: ignore[return-value]
 
 
-def _adopt_mongoengine_signals() -> None:
-    # MongoEngine looks its signals up as ``signals.pre_save`` when it sends them;
-    # making those objects ours (see MonkeyPatcher.patch_signals) keeps receivers
-    # connected through either module, even ones connected before this import.
-    from mongomotor.monkey import MonkeyPatcher
-
-    MonkeyPatcher().patch_signals(undo=False)
-
-
-_adopt_mongoengine_signals()
-
+# MongoEngine sends the objects below from its own code; mongomotor.monkey.install
+# (run when the package is imported) makes them instances of our Signal class.
 pre_init: Signal = me_signals.pre_init
 post_init: Signal = me_signals.post_init
 pre_save: Signal = me_signals.pre_save
