@@ -22,23 +22,6 @@ import mongoengine.signals as me_signals
 
 from mongomotor.bridge import await_, in_bridge
 
-__all__ = [
-    "Namespace",
-    "Signal",
-    "pre_init",
-    "post_init",
-    "pre_save",
-    "pre_save_post_validation",
-    "post_save",
-    "pre_delete",
-    "post_delete",
-    "pre_bulk_insert",
-    "post_bulk_insert",
-    "signals_available",
-]
-
-signals_available = True
-
 SIGNAL_NAMES = (
     "pre_init",
     "post_init",
@@ -50,6 +33,10 @@ SIGNAL_NAMES = (
     "pre_bulk_insert",
     "post_bulk_insert",
 )
+
+__all__ = ["Namespace", "Signal", "signals_available", *SIGNAL_NAMES]
+
+signals_available = True
 
 
 def _await_in_bridge(receiver: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
