@@ -86,6 +86,8 @@ class Signal(blinker.NamedSignal):
         **kwargs: Any,
     ) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver; inside the bridge, coroutine receivers are awaited in turn."""
+        if not self.receivers:
+            return []  # MongoEngine sends five signals per save: keep the empty case free
         if _async_wrapper is None:
             _async_wrapper = _await_in_bridge if in_bridge() else _refuse_outside_bridge
         return super().send(sender, _async_wrapper=_async_wrapper, **kwargs)

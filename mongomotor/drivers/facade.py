@@ -66,24 +66,44 @@ class _Facade:
         if name.startswith("_"):
             raise AttributeError(name)
         target = self._facade_target()
-        # Collections and databases answer any name with a sub-object; only
-        # what the driver class really defines is an operation.
-        if getattr(type(target), name, _MISSING) is _MISSING:
-            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-        value = getattr(target, name)
-        if callable(value):
+        kind = _attribute_kind(type(target), name)
+        if kind is _METHOD:
             return functools.partial(self._call, name)
-        return self._client.adapt(value)
+        if kind is _MISSING:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return self._client.adapt(getattr(target, name))
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        args = tuple(unwrap(a) for a in args)
-        kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+        if args:
+            args = tuple(unwrap(a) for a in args)
+        if kwargs:
+            kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         target = self._facade_target()
         if sessions.active():
             name, args = sessions.prepare_call(self._client, target, name, args, kwargs)
         record_operation(name)
         method = getattr(target, name)
         return self._client.adapt(method(*args, **kwargs))
+
+
+_METHOD = object()
+_VALUE = object()
+
+
+@functools.lru_cache(maxsize=1024)
+def _attribute_kind(driver_class: type, name: str) -> object:
+    """Whether ``name`` is an operation, a plain value, or absent on a driver class.
+
+    Collections and databases answer any name with a sub-object (and define
+    ``__call__``), so only what the class itself defines counts, and a
+    property is a value even when what it returns is callable.
+    """
+    attribute = getattr(driver_class, name, _MISSING)
+    if attribute is _MISSING:
+        return _MISSING
+    if isinstance(attribute, property) or not callable(attribute):
+        return _VALUE
+    return _METHOD
 
 
 class SyncClient(_Facade):
@@ -191,6 +211,8 @@ class SyncDatabase(_Facade):
         self.name = name
         self._options = options or {}
         self._cache: tuple[Any, Any] | None = None
+        # One facade per name, so its per-loop driver collection is built once.
+        self._collections: dict[str, SyncCollection] = {}
 
     def _facade_target(self) -> Any:
         real_client = self._client.for_running_loop()
@@ -206,7 +228,10 @@ class SyncDatabase(_Facade):
         return self._client
 
     def __getitem__(self, name: str) -> SyncCollection:
-        return SyncCollection(self, name)
+        collection = self._collections.get(name)
+        if collection is None:
+            collection = self._collections[name] = SyncCollection(self, name)
+        return collection
 
     def get_collection(self, name: str, **options: Any) -> SyncCollection:
         return SyncCollection(self, name, {k: v for k, v in options.items() if v is not None})
@@ -238,6 +263,7 @@ class SyncCollection(_Facade):
         self.name = name
         self._options = options or {}
         self._cache: tuple[Any, Any] | None = None
+        self._derived: dict[str, SyncCollection] = {}
 
     def _facade_target(self) -> Any:
         real_db = self._database._facade_target()
@@ -261,7 +287,15 @@ class SyncCollection(_Facade):
 
     def with_options(self, **options: Any) -> SyncCollection:
         merged = {**self._options, **{k: v for k, v in options.items() if v is not None}}
-        return SyncCollection(self._database, self.name, merged)
+        # MongoEngine asks for the same options on every save: reuse the facade
+        # (and the driver collection it caches) instead of rebuilding both.
+        key = repr(sorted(merged.items()))
+        derived = self._derived.get(key)
+        if derived is None:
+            if len(self._derived) >= 32:
+                self._derived.clear()
+            derived = self._derived[key] = SyncCollection(self._database, self.name, merged)
+        return derived
 
     def find(self, *args: Any, **kwargs: Any) -> SyncCursor:
         return SyncCursor(self._client, collection=self, args=args, kwargs=kwargs)
