@@ -14,6 +14,7 @@ $(STAMP): setup.cfg setup.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/sphinx-build -q -W -b html docs docs/_build/html
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
