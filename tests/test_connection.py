@@ -309,3 +309,13 @@ def test_version_outside_a_loop_says_to_await(lane):
 async def test_version_of_an_unknown_alias_names_it(lane):
     with pytest.raises(mongomotor.connection.ConnectionFailure, match="nowhere_alias"):
         await mongomotor.get_db_version("nowhere_alias")
+
+
+def test_versions_come_from_version_array_or_the_version_string():
+    from mongomotor.connection import _version_tuple
+
+    assert _version_tuple({"versionArray": [7, 0, 14, 0], "version": "7.0.14"}) == (7, 0, 14, 0)
+    assert _version_tuple({"version": "6.0.3"}) == (6, 0, 3)
+    assert _version_tuple({"version": "8.0.0-rc1"})[:3] == (8, 0, 0)
+    with pytest.raises(mongomotor.connection.ConnectionFailure, match="no version"):
+        _version_tuple({"ok": 1})

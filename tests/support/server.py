@@ -13,7 +13,6 @@ import time
 from collections import deque
 from pathlib import Path
 from types import TracebackType
-from typing import Self
 
 import pymongo
 from pymongo.errors import PyMongoError
@@ -154,7 +153,7 @@ class WireServer:
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> WireServer:
         return self
 
     def __exit__(
