@@ -67,6 +67,13 @@ class _NoReference:
     def __bool__(self) -> bool:
         return False
 
+    def __eq__(self, other: object) -> bool:
+        # ``post.author == None`` holds as in MongoEngine (``is None`` cannot).
+        return other is None or other is self
+
+    def __hash__(self) -> int:
+        return hash(None)
+
     def __repr__(self) -> str:
         return "NO_REFERENCE"
 
