@@ -115,7 +115,24 @@ def _owner_name(field: Any, instance: Any) -> str:
     return f"{type(instance).__name__}.{field.name}"
 
 
-class AwaitableReference:
+class _NotLoaded:
+    """Base of the awaitables read in user code: truthy, and attribute reads explain."""
+
+    __slots__ = ()
+
+    def _hint(self) -> str:
+        raise NotImplementedError
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        raise AttributeError(self._hint().format(attr=attr))
+
+
+class AwaitableReference(_NotLoaded):
     """A reference that is not loaded yet: ``await`` it to get the document.
 
         author = await post.author
@@ -159,18 +176,11 @@ class AwaitableReference:
             instance._data[name] = doc
         return doc
 
-    def __bool__(self) -> bool:
-        return True
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        field = object.__getattribute__(self, "_field")
-        instance = object.__getattribute__(self, "_instance")
-        where = _owner_name(field, instance)
-        raise AttributeError(
-            f"{where} is not loaded: use `(await doc.{field.name}).{attr}`, or load the "
-            f"references first with `await doc.select_related()` / `await qs.select_related()`"
+    def _hint(self) -> str:
+        where, name = _owner_name(self._field, self._instance), self._field.name
+        return (
+            f"{where} is not loaded: use `(await doc.{name}).{{attr}}`, or load the "
+            "references first with `await doc.select_related()` / `await qs.select_related()`"
         )
 
     def __repr__(self) -> str:
@@ -374,7 +384,7 @@ def _unresolved(value: Any, leaf: Any) -> bool:
     return value is not None and isinstance(leaf, me_fields.ReferenceField)
 
 
-class AwaitableContainer:
+class AwaitableContainer(_NotLoaded):
     """A list/dict of references not loaded yet: ``await`` it to get it loaded.
 
         tags = await post.tags
@@ -390,17 +400,11 @@ class AwaitableContainer:
     def __await__(self) -> Generator[Any, None, Any]:
         return run_sync(self._field.__get__, self._instance, self._owner).__await__()
 
-    def __bool__(self) -> bool:
-        return True
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        field = object.__getattribute__(self, "_field")
-        where = _owner_name(field, object.__getattribute__(self, "_instance"))
-        raise AttributeError(
-            f"{where} holds references that are not loaded: use `(await doc.{field.name})`, "
-            f"or `await doc.select_related()` / `await qs.select_related()` first"
+    def _hint(self) -> str:
+        where, name = _owner_name(self._field, self._instance), self._field.name
+        return (
+            f"{where} holds references that are not loaded: use `(await doc.{name})`, "
+            "or `await doc.select_related()` / `await qs.select_related()` first"
         )
 
     def __repr__(self) -> str:
