@@ -27,11 +27,11 @@ class _BridgeGreenlet(greenlet.greenlet):
     """A worker greenlet of :func:`run_sync`: inside it I/O may switch out.
 
     Workers are reused (a new greenlet costs ~20 times a switch into an idle
-    one), so each serves jobs in a loop and reports every outcome in
-    ``outcome`` before switching back with ``_DONE``.
+    one), so each serves jobs in a loop: it takes each job from ``job`` and
+    reports its outcome in ``outcome`` before switching back with ``_DONE``.
     """
 
-    __slots__ = ("outcome",)
+    __slots__ = ("outcome", "job")
 
 
 _DONE = object()
@@ -39,17 +39,28 @@ _MAX_IDLE_WORKERS = 64
 _idle = threading.local()
 
 
-def _serve(fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+def _next_job() -> tuple[Callable[..., Any], tuple, dict]:
     me = greenlet.getcurrent()
+    job, me.job = me.job, None
+    return job
+
+
+def _serve() -> None:
+    # No local may refer to the worker itself: a suspended greenlet whose frame
+    # does is a cycle the garbage collector never frees (nor ends). Jobs come
+    # through ``job``, not as switch arguments: greenlet keeps the arguments
+    # that started it for as long as it lives.
     while True:
+        fn, args, kwargs = _next_job()
         try:
-            me.outcome = (True, fn(*args, **kwargs))
+            outcome = (True, fn(*args, **kwargs))
         except greenlet.GreenletExit:
             raise  # the worker is being discarded
         except BaseException as exc:  # handed to run_sync, which raises it
-            me.outcome = (False, exc)
-        fn = args = kwargs = None  # type: ignore[assignment]  # hold nothing while idle
-        fn, args, kwargs = me.parent.switch(_DONE)
+            outcome = (False, exc)
+        greenlet.getcurrent().outcome = outcome
+        fn = args = kwargs = outcome = None  # type: ignore[assignment]  # hold nothing while idle
+        greenlet.getcurrent().parent.switch(_DONE)
 
 
 def _take_worker() -> _BridgeGreenlet:
@@ -63,9 +74,11 @@ def _release_worker(worker: _BridgeGreenlet) -> None:
     pool = getattr(_idle, "workers", None)
     if pool is None:
         pool = _idle.workers = []
+    worker.gr_context = _EMPTY_CONTEXT  # the job's contextvars go with the job
     if len(pool) < _MAX_IDLE_WORKERS:
-        worker.gr_context = _EMPTY_CONTEXT
         pool.append(worker)
+    else:
+        worker.throw(greenlet.GreenletExit)  # ends it now rather than whenever it is freed
 
 
 _EMPTY_CONTEXT = contextvars.Context()
@@ -86,7 +99,8 @@ async def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     worker.parent = greenlet.getcurrent()
     # The caller's contextvars (switch_db, sessions, ...) are visible inside.
     worker.gr_context = contextvars.copy_context()
-    pending = worker.switch(fn, args, kwargs)
+    worker.job = (fn, args, kwargs)
+    pending = worker.switch()
     while pending is not _DONE:
         try:
             value = await pending

@@ -121,19 +121,22 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     @classmethod
     def _prepare_collection(cls, key: tuple[str, str, str]) -> None:
         state = cls._preparation()
-        entry = state.get(key)
-        if entry is True:
-            return
         me = greenlet.getcurrent()
         loop = asyncio.get_running_loop()
-        if entry is not None:
+        while True:
+            entry = state.get(key)
+            if entry is True:
+                return
+            if entry is None:
+                break
             owner, done = entry
             if owner is me:
                 return  # ensure_indexes asking for the collection it is preparing
-            if done.get_loop() is loop and not done.done():
-                await_(asyncio.shield(done))  # another task of this loop prepares it
-                if state.get(key) is True:
-                    return
+            if done.get_loop() is not loop or done.done():
+                break
+            # Another task of this loop prepares it. If that task fails or is
+            # cancelled, look again: one of the waiters takes over, not each.
+            await_(asyncio.shield(done))
         done = loop.create_future()
         state[key] = (me, done)
         try:

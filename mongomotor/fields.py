@@ -3,9 +3,13 @@
     from mongomotor.fields import StringField, ReferenceField, ListField
 """
 
+from typing import Any
+
+from mongoengine import fields as me_fields
 from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
+from mongomotor.bridge import awaitable_method, in_bridge
 from mongomotor.file_fields import FileField, GridFSProxy, ImageField, ImageGridFsProxy  # noqa: F401
 from mongomotor.reference_fields import (  # noqa: F401
     BaseAsyncReferenceField,
@@ -22,3 +26,28 @@ from mongomotor.reference_fields import (  # noqa: F401
 )
 
 __all__ = list(_mongoengine_fields)
+
+
+class SequenceField(me_fields.SequenceField):
+    """MongoEngine's counter field; the next value is taken when the document is saved.
+
+        doc = await Ticket(title="x").save()
+        doc.number  # 1, 2, ... (reading it before the save raises and says so)
+
+    ``set_next_value`` and ``get_next_value`` are awaitable in user code.
+    """
+
+    def generate(self) -> Any:
+        if not in_bridge():
+            # MongoEngine generates on first read (or to_mongo) of an unset
+            # value: that is a database round trip, which user code must await.
+            owner = getattr(self.owner_document, "__name__", "the document")
+            raise RuntimeError(
+                f"{owner}.{self.name} has no value yet and taking the next one needs "
+                f"the database: `await doc.save()` first (the value is set on save), "
+                f"or set it yourself"
+            )
+        return super().generate()
+
+    set_next_value = awaitable_method(me_fields.SequenceField.set_next_value)
+    get_next_value = awaitable_method(me_fields.SequenceField.get_next_value)

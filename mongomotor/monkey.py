@@ -158,6 +158,20 @@ class MonkeyPatcher:
         if undo:
             self._undo.append((_DictItem(cache), "DeReference", old))
 
+    def patch_embedded_document_list_save(self, undo: bool = True) -> None:
+        """``doc.items.save()`` returns what the parent document's ``save`` returns.
+
+        MongoEngine drops that value; the parent's ``save`` is awaitable in user
+        code, so dropping it would silently never save. ``await doc.items.save()``
+        saves (and gives) the parent document.
+        """
+        from mongoengine.base.datastructures import EmbeddedDocumentList
+
+        def save(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._instance.save(*args, **kwargs)
+
+        save.__doc__ = EmbeddedDocumentList.save.__doc__
+        self.patch_item(EmbeddedDocumentList, "save", save, undo=undo)
 
     def patch_instance_switches(self, undo: bool = True) -> None:
         """``doc.switch_db(alias)`` / ``doc.switch_collection(name)`` use task-local blocks.
@@ -187,6 +201,7 @@ def install() -> None:
     patcher.patch_no_dereferencing_active_for_class(undo=False)
     patcher.patch_dereference(undo=False)
     patcher.patch_instance_switches(undo=False)
+    patcher.patch_embedded_document_list_save(undo=False)
 
 
 class _DictItem:

@@ -348,6 +348,7 @@ class SyncCursor:
         self._buffer: collections.deque = collections.deque()
         self._exhausted = False
         self._empty = False
+        self._interrupted = False
         self._skip = self._kwargs.get("skip", 0) or 0
         self._limit = self._kwargs.get("limit", 0) or 0
 
@@ -421,6 +422,11 @@ class SyncCursor:
     def __next__(self) -> Any:
         if self._buffer:
             return self._buffer.popleft()
+        if self._interrupted:
+            raise InvalidOperation(
+                "this cursor was interrupted (its task was cancelled or timed out) while "
+                "reading a batch, which is lost: run the query again"
+            )
         if self._exhausted or self._empty:
             raise StopIteration
         first = self._real is None
@@ -430,7 +436,12 @@ class SyncCursor:
             self._exhausted = True
             raise StopIteration
         record_operation("find" if first else "getMore")
-        batch = self._client.adapt(self._client.backend.fetch_batch(real))
+        try:
+            batch = self._client.adapt(self._client.backend.fetch_batch(real))
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # cancelled mid-read, not a server error
+                self._interrupt()
+            raise
         if not batch:
             self._exhausted = True
             raise StopIteration
@@ -439,6 +450,13 @@ class SyncCursor:
 
     next = __next__
 
+    def _interrupt(self) -> None:
+        # Reading on would silently skip the lost batch, or end early. Dropping
+        # the driver's cursor lets the driver kill it on the server.
+        self._interrupted = True
+        self._real = None
+        self._buffer.clear()
+
     @property
     def buffered(self) -> int:
         """Documents already received: readable without a round trip."""
@@ -446,7 +464,7 @@ class SyncCursor:
 
     @property
     def alive(self) -> bool:
-        return bool(self._buffer) or not (self._exhausted or self._empty)
+        return bool(self._buffer) or not (self._exhausted or self._empty or self._interrupted)
 
     @property
     def collection(self) -> SyncCollection | None:
@@ -457,7 +475,7 @@ class SyncCursor:
             raise InvalidOperation("a command cursor cannot be rewound")
         self._real = None
         self._buffer.clear()
-        self._exhausted = False
+        self._exhausted = self._interrupted = False
         return self
 
     def explain(self) -> Any:

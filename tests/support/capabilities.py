@@ -38,6 +38,7 @@ Db = Database[dict[str, Any]]
 FEATURES: dict[str, str] = {
     "dbref": "round-trip a bson.DBRef",
     "decimal128": "round-trip a Decimal128",
+    "decimal128_order": "compare Decimal128 values in queries ($gt)",
     "geo": "answer $near/$geoWithin on a 2dsphere index",
     "javascript": "run $where JavaScript queries",
     "map_reduce": "run mapReduce with inline output",
@@ -65,6 +66,7 @@ FEATURES: dict[str, str] = {
     "nested_projection": "project a nested field ('sub.x') as a subdocument",
     "slice_projection": "apply a $slice projection",
     "reference_queries": "match an ObjectId stored in a field, a subdocument or a list",
+    "dotted_collections": "use collections with a dot in their name ('mongoengine.counters')",
 }
 
 
@@ -79,6 +81,7 @@ class Capabilities:
     uri: str
     dbref: bool = False
     decimal128: bool = False
+    decimal128_order: bool = False
     geo: bool = False
     javascript: bool = False
     map_reduce: bool = False
@@ -105,6 +108,7 @@ class Capabilities:
     nested_projection: bool = False
     slice_projection: bool = False
     reference_queries: bool = False
+    dotted_collections: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -172,6 +176,13 @@ def _probe_decimal128(client: Client, db: Db) -> None:
         isinstance(got, Decimal128) and str(got) == "1.10",
         f"stored {value!r}, read back {got!r}",
     )
+
+
+def _probe_decimal128_order(client: Client, db: Db) -> None:
+    coll = db["probe_decimal128_order"]
+    coll.insert_many([{"_id": 1, "d": Decimal128("1.10")}, {"_id": 2, "d": Decimal128("20")}])
+    got = [d["_id"] for d in coll.find({"d": {"$gt": Decimal128("2")}})]
+    _expect(got == [2], f"$gt Decimal128('2') matched ids {got!r}, expected [2]")
 
 
 def _probe_geo(client: Client, db: Db) -> None:
@@ -481,9 +492,17 @@ def _probe_reference_queries(client: Client, db: Db) -> None:
     _expect(not problems, "no match for " + ", ".join(problems))
 
 
+def _probe_dotted_collections(client: Client, db: Db) -> None:
+    # mongoengine's SequenceField keeps its counters in "mongoengine.counters".
+    coll = db["probe.dotted"]
+    coll.insert_one({"_id": 1})
+    _expect(coll.find_one() == {"_id": 1}, "collection 'probe.dotted' lost its document")
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
+    "decimal128_order": _probe_decimal128_order,
     "geo": _probe_geo,
     "javascript": _probe_javascript,
     "map_reduce": _probe_map_reduce,
@@ -509,6 +528,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "nested_projection": _probe_nested_projection,
     "slice_projection": _probe_slice_projection,
     "reference_queries": _probe_reference_queries,
+    "dotted_collections": _probe_dotted_collections,
 }
 
 
