@@ -20,7 +20,7 @@ import mongoengine
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
-from mongomotor import context_managers
+from mongomotor import context_managers, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
 
@@ -140,12 +140,13 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         done = loop.create_future()
         state[key] = (me, done)
         try:
-            if cls._meta.get("max_size") or cls._meta.get("max_documents"):
-                cls._get_capped_collection()
-            elif cls._meta.get("timeseries"):
-                cls._get_timeseries_collection()
-            if cls._meta.get("auto_create_index", True):
-                cls.ensure_indexes()
+            with sessions.suspended():  # catalog reads and DDL: never in a transaction
+                if cls._meta.get("max_size") or cls._meta.get("max_documents"):
+                    cls._get_capped_collection()
+                elif cls._meta.get("timeseries"):
+                    cls._get_timeseries_collection()
+                if cls._meta.get("auto_create_index", True):
+                    cls.ensure_indexes()
         except BaseException:
             state.pop(key, None)
             raise

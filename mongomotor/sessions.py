@@ -21,7 +21,8 @@ Rules a user notices:
 * Each task has its own session. Tasks started inside a block inherit it, but
   MongoDB runs one operation at a time per session: do not ``gather``
   operations inside a transaction.
-* Index and collection creation (DDL) never joins the session; an unfiltered
+* Index and collection creation (DDL), and the preparation of a collection on
+  first use, never join the session; an unfiltered
   ``count()`` is sent as ``count_documents`` so that it can.
 * ``async with run_in_transaction()`` retries the commit while the server says
   its outcome is unknown (``UnknownTransactionCommitResult``). A block cannot be
@@ -42,8 +43,8 @@ import inspect
 import random
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -147,6 +148,20 @@ def _find(client: Any, active: tuple[_Active, ...]) -> _Active | None:
         if entry.client is client:
             return entry
     return None
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Send the block's operations outside the task's sessions (collection preparation).
+
+    MongoDB refuses catalog reads (``listCollections``) and most DDL inside a
+    transaction, and a rolled-back transaction must not undo them.
+    """
+    token = _active.set(())
+    try:
+        yield
+    finally:
+        _active.reset(token)
 
 
 # -- public API -------------------------------------------------------------------

@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from tests.support.server import with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "blog.py"
@@ -30,11 +31,6 @@ def run_demo(uri: str | None = None, driver: str | None = None) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def with_database(uri: str, db: str) -> str:
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + db, parts.query, parts.fragment))
 
 
 async def test_demo_tells_the_blog_story(lane, request):

@@ -34,6 +34,16 @@ class TxBook(Document):
     author = ReferenceField(TxAuthor, reverse_delete_rule=mongoengine.CASCADE)
 
 
+class TxCappedLog(Document):
+    """Preparing a capped collection reads the catalog (listCollections) and creates it.
+
+    (MongoDB refuses writes to capped collections in transactions, not reads.)
+    """
+
+    line = StringField()
+    meta = {"max_documents": 10, "max_size": 4096}
+
+
 async def names() -> list[str]:
     return sorted(a.name for a in await TxAccount.objects.to_list(None))
 
@@ -80,7 +90,9 @@ def fail_commit_once(session, error: PyMongoError, abort_first: bool) -> list[in
 
 
 # -- on a server that runs transactions (a replica set) ---------------------------
-@pytest.mark.requires("replica_set")
+# "replica_set": mongomotor refuses transactions unless hello says so;
+# "transactions": the server really commits and aborts them.
+@pytest.mark.requires("replica_set", "transactions")
 async def test_commit_on_normal_exit(seeded):
     async with run_in_transaction():
         await TxAccount(name="a").save()
@@ -89,7 +101,7 @@ async def test_commit_on_normal_exit(seeded):
     assert await names() == ["a", "b", "seed"]
 
 
-@pytest.mark.requires("replica_set")
+@pytest.mark.requires("replica_set", "transactions")
 async def test_abort_on_exception_writes_nothing(seeded):
     with pytest.raises(ValueError):
         async with run_in_transaction():
@@ -100,7 +112,7 @@ async def test_abort_on_exception_writes_nothing(seeded):
     assert (await TxAccount.objects.get(name="seed")).balance == 0
 
 
-@pytest.mark.requires("replica_set")
+@pytest.mark.requires("replica_set", "transactions", "reference_queries")
 async def test_cascade_delete_inside_a_transaction_is_rolled_back(lane):
     author = await TxAuthor(name="ann").save()
     await TxBook(title="one", author=author).save()
@@ -114,7 +126,7 @@ async def test_cascade_delete_inside_a_transaction_is_rolled_back(lane):
     assert await TxBook.objects.count() == 2
 
 
-@pytest.mark.requires("replica_set")
+@pytest.mark.requires("replica_set", "transactions")
 async def test_concurrent_transactions_have_their_own_sessions(seeded):
     both_inside = asyncio.Event()
     used = []
@@ -201,6 +213,23 @@ async def test_operations_mongoengine_makes_join_the_session(lane):
     names_sent = [name for name, _ in inside]
     assert "insert" in names_sent and "delete" in names_sent and "find" in names_sent
     assert all(sid == lsid for _, sid in inside), inside
+
+
+@pytest.mark.requires("sessions")
+async def test_first_use_of_a_class_prepares_its_collection_outside_the_session(lane):
+    # MongoDB refuses listCollections, and index creation on an existing
+    # collection, inside a transaction: preparing a collection never joins one.
+    listener = _Commands()
+    mongomotor.disconnect()
+    lane.connect(event_listeners=[listener])
+    async with start_session() as session:
+        lsid = session.session_id  # (taken now: implicit sessions reuse pooled ids)
+        await TxCappedLog(line="first use").save()
+    sent = [(name, sid) for name, sid in listener.events if name != "endSessions"]
+    preparation = [(name, sid) for name, sid in sent if name != "insert"]
+    assert {name for name, _ in preparation} == {"listCollections", "create"}, sent
+    assert all(sid != lsid for _, sid in preparation), sent
+    assert [sid for name, sid in sent if name == "insert"] == [lsid]
 
 
 # -- the retry loop, with injected errors ------------------------------------------

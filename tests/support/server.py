@@ -13,6 +13,7 @@ import time
 from collections import deque
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pymongo
 from pymongo.errors import PyMongoError
@@ -219,10 +220,27 @@ def _launch(executable: str, host: str, timeout: float) -> WireServer:
     return server
 
 
+def with_database(uri: str, database: str | None) -> str:
+    """``uri`` naming ``database`` (None: no database), its user authenticating as before.
+
+    MongoEngine connects to the database a URI names, whatever name it is
+    given: the test URI must name none, or every test would share one.
+    """
+    parts = urlsplit(uri)
+    named = unquote(parts.path.lstrip("/"))
+    query = parts.query
+    has_source = any(p.lower().startswith("authsource=") for p in query.split("&"))
+    if "@" in parts.netloc and not has_source and (named or parts.scheme == "mongodb"):
+        # Without authSource a user authenticates on the URI's database (or admin).
+        query = "&".join(filter(None, [query, f"authSource={quote(named or 'admin')}"]))
+    path = "/" + quote(database) if database else "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
 def wire_uri() -> tuple[str, WireServer | None]:
-    """Return ``$MONGOMOTOR_TEST_URI`` if set, else the URI of a new server."""
+    """Return ``$MONGOMOTOR_TEST_URI`` (without its database) if set, else a new server's."""
     uri = os.environ.get(URI_ENV)
     if uri:
-        return uri, None
+        return with_database(uri, None), None
     server = start_wire_server()
     return server.uri, server
