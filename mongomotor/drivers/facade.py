@@ -203,25 +203,39 @@ class SyncClient(_Facade):
         return f"<mongomotor {self.backend.name} client {self._settings.get('host')!r}>"
 
 
-class SyncDatabase(_Facade):
+class _Nested(_Facade):
+    """A database or collection: its driver object is built from its parent's, per loop."""
+
+    _cache: tuple[Any, Any] | None = None
+
+    def _build(self, parent: Any) -> Any:
+        raise NotImplementedError
+
+    def _driver_object_under(self, parent: Any) -> Any:
+        # The parent changes only when another loop's client is in use.
+        cache = self._cache
+        if cache is not None and cache[0] is parent:
+            return cache[1]
+        real = self._build(parent)
+        self._cache = (parent, real)
+        return real
+
+
+class SyncDatabase(_Nested):
     """A lazy stand-in for ``pymongo.database.Database``."""
 
     def __init__(self, client: SyncClient, name: str | None, options: dict | None = None):
         self._client = client
         self.name = name
         self._options = options or {}
-        self._cache: tuple[Any, Any] | None = None
         # One facade per name, so its per-loop driver collection is built once.
         self._collections: dict[str, SyncCollection] = {}
 
     def _facade_target(self) -> Any:
-        real_client = self._client.for_running_loop()
-        cache = self._cache
-        if cache is not None and cache[0] is real_client:
-            return cache[1]
-        real = real_client.get_database(self.name, **self._options)
-        self._cache = (real_client, real)
-        return real
+        return self._driver_object_under(self._client.for_running_loop())
+
+    def _build(self, real_client: Any) -> Any:
+        return real_client.get_database(self.name, **self._options)
 
     @property
     def client(self) -> SyncClient:
@@ -254,7 +268,7 @@ class SyncDatabase(_Facade):
         return f"<mongomotor database {self.name!r} of {self._client!r}>"
 
 
-class SyncCollection(_Facade):
+class SyncCollection(_Nested):
     """A lazy stand-in for ``pymongo.collection.Collection``."""
 
     def __init__(self, database: SyncDatabase, name: str, options: dict | None = None):
@@ -262,17 +276,13 @@ class SyncCollection(_Facade):
         self._client = database._client
         self.name = name
         self._options = options or {}
-        self._cache: tuple[Any, Any] | None = None
         self._derived: dict[str, SyncCollection] = {}
 
     def _facade_target(self) -> Any:
-        real_db = self._database._facade_target()
-        cache = self._cache
-        if cache is not None and cache[0] is real_db:
-            return cache[1]
-        real = real_db.get_collection(self.name, **self._options)
-        self._cache = (real_db, real)
-        return real
+        return self._driver_object_under(self._database._facade_target())
+
+    def _build(self, real_db: Any) -> Any:
+        return real_db.get_collection(self.name, **self._options)
 
     @property
     def database(self) -> SyncDatabase:
