@@ -27,6 +27,7 @@ from mongoengine.queryset import (
 )
 from mongoengine.queryset.base import BaseQuerySet
 
+from mongomotor import queryset_fastpath as fastpath
 from mongomotor.bridge import awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.cursor import AsyncCursor
 
@@ -70,11 +71,15 @@ class AsyncQuerySetMixin:
     @_io
     def first(self) -> Any:
         """The first matching document, or None (awaitable)."""
+        if fastpath.takes_fast_path(self):
+            return fastpath.first(self)
         return super().first()
 
     @_io
     def get(self, *q_objs: Any, **query: Any) -> Any:
         """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned``."""
+        if fastpath.takes_fast_path(self):
+            return fastpath.get(self, *q_objs, **query)
         return super().get(*q_objs, **query)
 
     @_io
@@ -84,6 +89,9 @@ class AsyncQuerySetMixin:
 
     @_io
     def with_id(self, object_id: Any) -> Any:
+        """The document whose primary key is ``object_id``, or None (awaitable)."""
+        if fastpath.takes_fast_path(self):
+            return fastpath.with_id(self, object_id)
         return super().with_id(object_id)
 
     @_io
@@ -274,6 +282,11 @@ class AsyncQuerySetMixin:
         if in_bridge():
             return super().__repr__()
         return f"<{type(self).__name__} of {self._document.__name__}: {self._query!r}>"
+
+    def _clone_into(self, new_qs: Any) -> Any:
+        # The same copy as MongoEngine's, without copy.copy calls for values it
+        # would hand back unchanged: every chained call clones.
+        return fastpath.clone_into(self, new_qs)
 
     # -- conversions that must stay in this module's classes ------------------------
     def no_cache(self) -> QuerySetNoCache:

@@ -1,0 +1,251 @@
+"""The one-clone reads and the lean clone give what MongoEngine's own paths give.
+
+Property-based: random QuerySet chains and filters, each read both ways on
+the same data, on every lane.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mongoengine.queryset.base import BaseQuerySet
+from mongoengine.queryset.visitor import Q
+from pymongo import ReadPreference
+
+import mongomotor
+from mongomotor import Document, QuerySet, run_sync
+from mongomotor import queryset_fastpath as fastpath
+from mongomotor.fields import IntField, ListField, StringField
+
+
+class FpItem(Document):
+    name = StringField()
+    n = IntField()
+    tags = ListField(StringField())
+    meta = {"ordering": ["-n"]}
+
+
+class FpBase(Document):
+    name = StringField()
+    meta = {"allow_inheritance": True}
+
+
+class FpChild(FpBase):
+    extra = IntField()
+
+
+class LoggedQuerySet(QuerySet):
+    """A user QuerySet that overrides a chained method: it must keep MongoEngine's path."""
+
+    def filter(self, *q_objs, **query):
+        self.filtered = getattr(self, "filtered", 0) + 1
+        return super().filter(*q_objs, **query)
+
+
+class FpLogged(Document):
+    name = StringField()
+    meta = {"queryset_class": LoggedQuerySet}
+
+
+_hypothesis = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Each entry: (method name, args, kwargs) applied to FpItem.objects in order.
+_STEP_CHOICES = [
+    st.tuples(st.just("filter"), st.just(()), st.fixed_dictionaries({"n__gte": st.integers(0, 6)})),
+    st.tuples(
+        st.just("filter"), st.just(()), st.fixed_dictionaries({"tags": st.sampled_from("ab")})
+    ),
+    st.tuples(st.just("order_by"), st.sampled_from([(), ("n",), ("-name",)]), st.just({})),
+    st.tuples(st.just("only"), st.just(("name",)), st.just({})),
+    st.tuples(st.just("exclude"), st.just(("tags",)), st.just({})),
+    st.tuples(st.just("skip"), st.tuples(st.integers(0, 3)), st.just({})),
+    st.tuples(st.just("limit"), st.tuples(st.integers(0, 4)), st.just({})),
+    st.tuples(st.just("scalar"), st.just(("name", "n")), st.just({})),
+    st.tuples(st.just("as_pymongo"), st.just(()), st.just({})),
+    st.tuples(st.just("no_dereference"), st.just(()), st.just({})),
+    st.tuples(st.just("comment"), st.just(("fastpath",)), st.just({})),
+    st.tuples(st.just("batch_size"), st.tuples(st.integers(1, 5)), st.just({})),
+    st.tuples(st.just("read_preference"), st.just((ReadPreference.PRIMARY,)), st.just({})),
+    st.tuples(st.just("none"), st.just(()), st.just({})),
+]
+_rare = ("none",)
+
+
+@st.composite
+def _chains(draw, max_size: int = 6, allow_filter: bool = True):
+    """A chain where each kind of step is present about half the time, in a random order."""
+    steps = []
+    for choice in _STEP_CHOICES:
+        step = draw(choice)
+        if step[0] == "filter" and not allow_filter:
+            continue
+        if draw(st.integers(0, 9)) < (1 if step[0] in _rare else 5):
+            steps.append(step)
+    steps = draw(st.permutations(steps))
+    return steps[:max_size] if len(steps) > max_size else steps
+
+
+_get_filter = st.one_of(
+    st.fixed_dictionaries({"n": st.integers(-1, 7)}),
+    st.fixed_dictionaries({"name": st.sampled_from(["i0", "i3", "nope"])}),
+    st.fixed_dictionaries({"tags": st.sampled_from("abz")}),
+    st.just({}),
+)
+
+
+def _build(steps: list) -> QuerySet:
+    qs = FpItem.objects
+    for name, args, kwargs in steps:
+        qs = getattr(qs, name)(*args, **kwargs)
+    return qs
+
+
+def _outcome(call):
+    """(kind, value) of a sync call: the value in comparable form, or the error."""
+    try:
+        value = call()
+    except Exception as exc:  # the error is part of the behaviour compared
+        return ("error", type(exc), str(exc))
+    return ("value", _comparable(value))
+
+
+def _comparable(value):
+    if isinstance(value, Document):
+        return (type(value).__name__, value.to_mongo().to_dict(), value._created)
+    if isinstance(value, (list, tuple)):
+        return [_comparable(v) for v in value]
+    return value
+
+
+async def _seed() -> None:
+    if await FpItem.objects.count() == 0:
+        await FpItem.objects.insert(
+            [FpItem(name=f"i{i}", n=i, tags=["a" if i % 2 else "b"]) for i in range(6)]
+        )
+
+
+@_hypothesis
+@given(steps=_chains(), query=_get_filter)
+async def test_get_matches_mongoengine(lane, steps, query):
+    await _seed()
+    qs = _build(steps)
+    fast = await run_sync(lambda: _outcome(lambda: fastpath.get(qs, **query)))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.get(qs, **query)))
+    assert fast == slow
+
+
+@_hypothesis
+@given(steps=_chains())
+async def test_first_matches_mongoengine(lane, steps):
+    await _seed()
+    qs = _build(steps)
+    fast = await run_sync(lambda: _outcome(lambda: fastpath.first(qs)))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.first(qs)))
+    assert fast == slow
+
+
+@_hypothesis
+@given(steps=_chains(allow_filter=False),
+       filtered=st.booleans(), pick=st.integers(-1, 6))
+async def test_with_id_matches_mongoengine(lane, steps, filtered, pick):
+    await _seed()
+    ids = [d.id for d in await FpItem.objects.order_by("n").to_list(None)]
+    wanted = ids[pick] if 0 <= pick < len(ids) else FpItem().id
+    qs = _build(steps)
+    if filtered:
+        qs = qs.filter(n__gte=0)
+    fast = await run_sync(lambda: _outcome(lambda: fastpath.with_id(qs, wanted)))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.with_id(qs, wanted)))
+    assert fast == slow
+
+
+async def test_public_reads_agree_and_raise_like_mongoengine(lane):
+    await _seed()
+    one = await FpItem.objects.get(n=3)
+    assert (one.name, one.n) == ("i3", 3)
+    with pytest.raises(FpItem.DoesNotExist, match="FpItem matching query does not exist"):
+        await FpItem.objects.get(n=99)
+    with pytest.raises(FpItem.MultipleObjectsReturned):
+        await FpItem.objects.get(tags="a")
+    assert (await FpItem.objects.first()).n == 5  # meta ordering: -n
+    assert await FpItem.objects.with_id(one.id) == one
+    assert await FpItem.objects.with_id(FpItem().id) is None
+    with pytest.raises(Exception, match="Cannot use a filter whilst using `with_id`"):
+        await FpItem.objects(n=1).with_id(one.id)
+
+
+async def test_subclass_reads_find_only_their_class(lane):
+    await FpBase(name="base").save()
+    child = await FpChild(name="child", extra=1).save()
+    assert await FpChild.objects.get(name="child") == child
+    assert isinstance(await FpBase.objects.get(name="child"), FpChild)
+    with pytest.raises(FpChild.DoesNotExist):
+        await FpChild.objects.get(name="base")
+
+
+async def test_overridden_queryset_method_keeps_mongoengine_path(lane):
+    await FpLogged(name="x").save()
+    qs = FpLogged.objects
+    assert not fastpath.takes_fast_path(qs)
+    assert fastpath.takes_fast_path(FpItem.objects)
+    found = await qs.get(name="x")
+    assert found.name == "x"
+
+
+@pytest.fixture
+def memory_alias():
+    """A default alias on the in-memory driver, for tests that only build QuerySets."""
+    mongomotor.connect("fastpath", host="mongomock://localhost", uuidRepresentation="standard")
+    yield
+    mongomotor.disconnect_all()
+
+
+def _state(qs: BaseQuerySet) -> dict:
+    state = {name: getattr(qs, name) for name in fastpath.CLONED_STATE}
+    state["_query_obj"] = qs._query_obj.to_query(qs._document)
+    state["_loaded_fields"] = (qs._loaded_fields.as_dict(), qs._loaded_fields.value)
+    state["auto"] = qs._BaseQuerySet__auto_dereference
+    return state
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_chains(max_size=14))
+def test_clone_copies_what_mongoengine_copies(memory_alias, steps):
+    qs = _build(steps)
+    ours = qs.clone()
+    theirs = BaseQuerySet._clone_into(qs, QuerySet(qs._document, qs._collection_obj))
+    assert _state(ours) == _state(theirs) == _state(qs)
+    # Mutable parts are copies, as with copy.copy: changing the clone leaves the source.
+    for name in ("_cls_query", "_scalar", "_query_obj", "_loaded_fields"):
+        original, cloned = getattr(qs, name), getattr(ours, name)
+        assert cloned is not original or type(original) in fastpath._SHARED_AS_IS
+
+
+def test_cloned_state_is_all_mongoengine_copies(memory_alias):
+    """If MongoEngine starts copying another attribute, this fails (and the list is updated)."""
+    qs = FpBase.objects.filter(name="x").only("name").order_by("name")
+    probe = QuerySet(FpBase, qs._collection_obj)
+    before = dict(probe.__dict__)
+    BaseQuerySet._clone_into(qs, probe)
+    changed = {k for k, v in probe.__dict__.items() if k not in before or before[k] is not v}
+    changed.discard("_BaseQuerySet__auto_dereference")
+    assert changed <= set(fastpath.CLONED_STATE)
+    assert set(fastpath.CLONED_STATE) <= set(dir(qs))
+
+
+def test_plain_copy_matches_copy_module(memory_alias):
+    q = Q(name="x") & Q(n__gt=1)
+    for value in (q, Q(name="y"), FpBase.objects.only("name")._loaded_fields):
+        assert fastpath._copies_as_plain_object(type(value))
+        twin = object.__new__(type(value))
+        twin.__dict__.update(value.__dict__)
+        assert twin.__dict__ == copy.copy(value).__dict__
+    assert not fastpath._copies_as_plain_object(set)
