@@ -23,6 +23,7 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 from mongomotor import context_managers, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
+from mongomotor.reference_fields import AwaitableReference
 
 __all__ = [
     "Document",
@@ -68,6 +69,17 @@ class Document(NoDerefInitMixin, mongoengine.Document):
 
     meta = {"abstract": True, "queryset_class": QuerySet}
     objects = QuerySetManager()
+
+    # -- equality with unloaded references (``doc == post.author``) -------------
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, AwaitableReference):
+            return other.__eq__(self)
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> Any:
+        return not self.__eq__(other)
+
+    __hash__ = mongoengine.Document.__hash__  # defining __eq__ would drop it
 
     # -- collection access without I/O -----------------------------------------
     @classmethod
