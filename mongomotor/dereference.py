@@ -63,15 +63,14 @@ def id_key(value: Any) -> Any:
 class _Request:
     """One asker's ids, with the context it asked in (its documents are built there)."""
 
-    __slots__ = ("ids", "build", "future", "context")
+    __slots__ = ("ids", "build", "future", "context", "observers")
 
-    def __init__(
-        self, ids: list, build: Build, future: asyncio.Future, context: contextvars.Context
-    ) -> None:
+    def __init__(self, ids: list, build: Build, future: asyncio.Future) -> None:
         self.ids = ids
         self.build = build
         self.future = future
-        self.context = context
+        self.context = contextvars.copy_context()
+        self.observers = monitoring.current_observers()
 
 
 class _Batch:
@@ -80,9 +79,9 @@ class _Batch:
     def __init__(self, db: Any, collection: str, context: contextvars.Context) -> None:
         self.db = db
         self.collection = collection
-        # The first asker's context: its session is the one every request of
-        # the batch shares (that is the batch key), and its switch_db blocks
-        # and the like are the ones of whoever asks in that session.
+        # A copy of the first asker's context, which the query runs in: its
+        # session is the one every request of the batch would join (the
+        # session is part of the batch key).
         self.context = context
         self.requests: list[_Request] = []
 
@@ -150,15 +149,14 @@ class ReferenceLoader:
     def load(self, db: Any, collection: str, ids: Iterable[Any], build: Build) -> asyncio.Future:
         """A future of ``{id_key(id): build(son)}`` for the ``ids`` that exist."""
         future = self._loop.create_future()
-        context = contextvars.copy_context()
         key = (db, collection, _session_key(db))
         batch = self._pending.get(key)
         if batch is None:
             if not self._pending:
                 # Flush after every task ready in this iteration has asked.
-                self._loop.call_soon(self._flush, context=_NEUTRAL)
+                self._loop.call_soon(self._flush, context=contextvars.Context())
             batch = self._pending[key] = _Batch(db, collection, contextvars.copy_context())
-        batch.requests.append(_Request(list(ids), build, future, context))
+        batch.requests.append(_Request(list(ids), build, future))
         return future
 
     def _flush(self) -> None:
@@ -170,9 +168,12 @@ class ReferenceLoader:
         # Runs in the batch's own context (a copy of its first asker's): the
         # other askers' query counters join it, so each counts the query it
         # waited for.
-        counting = {id(observer) for observer in monitoring.current_observers()}
-        for request in batch.requests[1:]:
-            for observer in request.context.run(monitoring.current_observers):
+        first = monitoring.current_observers()
+        counting = {id(observer) for observer in first}
+        for request in batch.requests:
+            if request.observers is first:
+                continue
+            for observer in request.observers:
                 # By identity: query_counter compares equal to ints (and so to
                 # another counter with the same count).
                 if id(observer) not in counting:
@@ -196,9 +197,6 @@ class ReferenceLoader:
                 request.future.set_exception(error)
             else:
                 request.future.set_result(found)
-
-
-_NEUTRAL = contextvars.Context()
 
 
 _loaders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReferenceLoader] = (

@@ -212,7 +212,9 @@ class AwaitableReference(_NotLoaded):
         return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
-        return hash(self._dbref.id)  # as Document.__hash__: equal objects, equal hashes
+        # The id's, as Document.__hash__ (equal objects, equal hashes); a
+        # compound (dict) id by its repr, so that asyncio.gather() can key it.
+        return hash(id_key(self._dbref.id))
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self._load().__await__()
@@ -340,7 +342,7 @@ class AsyncLazyReference(LazyReference):
     def __hash__(self) -> int:
         # The document's hash (its pk), so ``doc in {ref}`` and ``ref in {doc}``
         # agree with ``==`` (MongoEngine's LazyReference hashes as a DBRef).
-        return hash(self.pk)
+        return hash(id_key(self.pk))
 
     def fetch(self, force: bool = False) -> Any:
         """The referenced document (awaitable in user code; cached unless ``force``)."""

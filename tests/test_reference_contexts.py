@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from pymongo import monitoring
 
 import mongomotor
-from mongomotor import Document, start_session
+from mongomotor import Document, signals, start_session
 from mongomotor.context_managers import query_counter, switch_collection, switch_db
 from mongomotor.fields import ReferenceField, StringField
 
@@ -197,3 +198,29 @@ async def test_a_switch_collection_task_loads_from_the_switched_collection(lane)
     async with query_counter() as q:
         assert await _in_one_tick(switched, plain) == ["Ada (old)", "Ada"]
         assert q == 4  # the two posts, then one load per collection
+
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+async def test_documents_of_a_merged_query_are_built_in_their_askers_context(lane):
+    # post_init receivers (logging, auditing) see the task that loads the document.
+    posts = await _posts(2)
+    seen: list[tuple[str, str]] = []
+
+    def built(sender: type, document: CtxUser, **kwargs: Any) -> None:
+        seen.append((document.name, _request_id.get()))
+
+    def asking_as(request_id: str, post: CtxPost) -> Callable:
+        async def job(ready: Callable) -> str:
+            _request_id.set(request_id)
+            await ready()
+            return (await post.author).name
+        return job
+
+    with signals.post_init.connected_to(built, sender=CtxUser):
+        async with query_counter() as q:
+            names = await _in_one_tick(asking_as("r0", posts[0]), asking_as("r1", posts[1]))
+            assert q == 1
+    assert names == ["u0", "u1"]
+    assert sorted(seen) == [("u0", "r0"), ("u1", "r1")]
