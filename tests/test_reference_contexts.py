@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from pymongo import monitoring
 
 import mongomotor
-from mongomotor import Document, signals, start_session
+from mongomotor import Document, run_in_transaction, signals, start_session
 from mongomotor.context_managers import query_counter, switch_collection, switch_db
 from mongomotor.fields import ReferenceField, StringField
 
@@ -70,6 +71,20 @@ async def _in_one_tick(*jobs: Callable[[Callable[[], Awaitable[None]]], Awaitabl
     return await asyncio.gather(*tasks)
 
 
+def _all_arrive(n: int) -> Callable[[], Awaitable[None]]:
+    """An ``await hold()`` that returns once ``n`` tasks have called it."""
+    arrived, everyone = 0, asyncio.Event()
+
+    async def hold() -> None:
+        nonlocal arrived
+        arrived += 1
+        if arrived == n:
+            everyone.set()
+        await everyone.wait()
+
+    return hold
+
+
 @pytest.mark.requires("sessions")
 async def test_loads_in_different_sessions_are_separate_queries_each_in_its_session(lane):
     finds = _Finds()
@@ -77,16 +92,9 @@ async def test_loads_in_different_sessions_are_separate_queries_each_in_its_sess
     lane.connect(event_listeners=[finds])
     first, second, third = await _posts(3)
 
-    loaded, all_loaded = 0, asyncio.Event()
-
-    async def hold() -> None:
-        # Sessions stay open until every find is done: an ended session's id
-        # goes back to the pool, where the next implicit session may take it.
-        nonlocal loaded
-        loaded += 1
-        if loaded == 3:
-            all_loaded.set()
-        await all_loaded.wait()
+    # Sessions stay open until every find is done: an ended session's id goes
+    # back to the pool, where the next implicit session may take it.
+    hold = _all_arrive(3)
 
     def in_session(post: CtxPost) -> Callable:
         async def job(ready: Callable) -> tuple[str, Any]:
@@ -115,6 +123,36 @@ async def test_loads_in_different_sessions_are_separate_queries_each_in_its_sess
     assert ours[0] != ours[1]
     assert sent.count(ours[0]) == 1 and sent.count(ours[1]) == 1
     assert sum(1 for lsid in sent if lsid not in ours) == 1  # the third: in no session of ours
+
+
+@pytest.mark.requires("replica_set", "transactions")
+async def test_a_transaction_reads_its_own_write_and_a_task_outside_does_not(lane):
+    ada_id = ObjectId()
+    await CtxUser(name="someone").save()  # the collection exists before the transaction
+    await CtxPost(title="p", author=ada_id).save()  # refers to a user not written yet
+    inside_post = await CtxPost.objects.get(title="p")
+    outside_post = await CtxPost.objects.get(title="p")
+    hold = _all_arrive(2)  # the transaction stays open until both have read
+
+    async def inside(ready: Callable) -> str:
+        async with run_in_transaction():
+            await CtxUser(id=ada_id, name="Ada").save()
+            await ready()
+            name = (await inside_post.author).name
+            await hold()
+            return name
+
+    async def outside(ready: Callable) -> str:
+        await ready()
+        try:
+            await outside_post.author
+        except CtxUser.DoesNotExist:
+            return "not committed yet"
+        finally:
+            await hold()
+        return "read the transaction's write"
+
+    assert await _in_one_tick(inside, outside) == ["Ada", "not committed yet"]
 
 
 @pytest.mark.requires("sessions")
