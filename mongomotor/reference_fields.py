@@ -524,7 +524,7 @@ class AwaitableContainer(_NotLoaded):
             return raw.keys() == other.keys() and all(
                 self._matches(value, other[key]) for key, value in raw.items()
             )
-        if not isinstance(other, (list, tuple)):
+        if not isinstance(other, list):  # as a list: never equal to a tuple
             return NotImplemented
         return len(raw) == len(other) and all(map(self._matches, raw, other))
 

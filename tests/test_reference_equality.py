@@ -226,6 +226,7 @@ async def test_unloaded_list_and_dict_answer_membership_and_equality(lane):
         assert len(post.likes) == 2
         assert post.likes == [ada, bob] and post.likes != [bob, ada]
         assert post.likes != [ada] and [ada, bob] == post.likes
+        assert post.likes != (ada, bob)  # a list, as in MongoEngine
         assert ada in post.by_role and post.by_role == {"lead": ada}
         assert post.by_role != {"lead": bob} and post.by_role != {"boss": ada}
         assert q == 0
