@@ -60,6 +60,9 @@ class NoDerefInitMixin:
         return self
 
 
+_document_eq = mongoengine.Document.__eq__
+
+
 class Document(NoDerefInitMixin, mongoengine.Document):
     """A MongoEngine ``Document`` whose database methods are awaitable.
 
@@ -74,7 +77,7 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     def __eq__(self, other: object) -> Any:
         if isinstance(other, AwaitableReference):
             return other.__eq__(self)
-        return super().__eq__(other)
+        return _document_eq(self, other)
 
     def __ne__(self, other: object) -> Any:
         return not self.__eq__(other)
