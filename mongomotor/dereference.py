@@ -2,12 +2,15 @@
 
 Every reference read that needs the database goes through the
 :class:`ReferenceLoader` of the running event loop. Requests made during one
-loop iteration are grouped by (database, collection) and sent as a single
-``find({"_id": {"$in": [...]}})``, so
+loop iteration are grouped by database, collection and session and sent as a
+single ``find({"_id": {"$in": [...]}})``, so
 
     authors = await asyncio.gather(*(book.author for book in books))
 
-costs one query, not one per book (the DataLoader pattern).
+costs one query, not one per book (the DataLoader pattern). Requests of tasks
+in different sessions (or one in a session, one in none) are never merged:
+each query runs in its own session, and every ``query_counter`` of the tasks
+it serves counts it.
 :class:`MongoMotorDeReference` is MongoEngine's ``DeReference`` (lists, dicts,
 ``select_related``) with its fetching step routed through the same loader.
 """
@@ -25,6 +28,7 @@ from mongoengine.connection import get_db
 from mongoengine.dereference import DeReference
 from mongoengine.fields import DictField, ListField, MapField
 
+from mongomotor import monitoring, sessions
 from mongomotor.bridge import await_, in_bridge, run_sync
 
 __all__ = [
@@ -57,20 +61,28 @@ def id_key(value: Any) -> Any:
 
 
 class _Request:
-    __slots__ = ("ids", "build", "future")
+    """One asker's ids, with the context it asked in (its documents are built there)."""
+
+    __slots__ = ("ids", "build", "future", "context", "observers")
 
     def __init__(self, ids: list, build: Build, future: asyncio.Future) -> None:
         self.ids = ids
         self.build = build
         self.future = future
+        self.context = contextvars.copy_context()
+        self.observers = monitoring.current_observers()
 
 
 class _Batch:
-    """The requests for one collection collected during one loop iteration."""
+    """The requests for one collection, in one session, collected during one loop iteration."""
 
-    def __init__(self, db: Any, collection: str) -> None:
+    def __init__(self, db: Any, collection: str, context: contextvars.Context) -> None:
         self.db = db
         self.collection = collection
+        # A copy of the first asker's context, which the query runs in: its
+        # session is the one every request of the batch would join (the
+        # session is part of the batch key).
+        self.context = context
         self.requests: list[_Request] = []
 
     def run(self) -> list[tuple[_Request, Any, BaseException | None]]:
@@ -89,11 +101,7 @@ class _Batch:
             if request.future.done():
                 continue
             try:
-                found = {}
-                for ident in request.ids:
-                    son = sons.get(id_key(ident))
-                    if son is not None:
-                        found[id_key(ident)] = request.build(son)
+                found = request.context.run(_build_found, request, sons)
             except Exception as exc:  # a bad document fails its requester only
                 outcome.append((request, None, exc))
             else:
@@ -101,37 +109,76 @@ class _Batch:
         return outcome
 
 
+def _build_found(request: _Request, sons: dict[Any, dict]) -> dict[Any, Any]:
+    # In the asker's context: what building runs (signal receivers of
+    # post_init, say) sees that task's context, not the first asker's.
+    found = {}
+    for ident in request.ids:
+        son = sons.get(id_key(ident))
+        if son is not None:
+            found[id_key(ident)] = request.build(son)
+    return found
+
+
+def _session_key(db: Any) -> int | None:
+    """Identity of the session a query on ``db`` would join in this context, or None."""
+    if not sessions.active():
+        return None
+    client = getattr(db, "client", None)
+    session = sessions.session_for(client) if client is not None else None
+    # The session stays alive while pending: the requests' contexts hold it.
+    return None if session is None else id(session)
+
+
 class ReferenceLoader:
     """Collects reference loads of one event loop and sends them in batches.
 
         found = await get_loader().load(db, "author", [oid], Author._from_son)
+
+    Loads asked for in one loop iteration share a query when they are for the
+    same database (alias, ``switch_db``) and collection (``switch_collection``)
+    and would run in the same session (or in none). Each query runs in the
+    context of its first asker, in that session, and is counted by the
+    ``query_counter`` of every task it serves.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._pending: dict[tuple[Any, str], _Batch] = {}
+        self._pending: dict[tuple[Any, str, int | None], _Batch] = {}
 
     def load(self, db: Any, collection: str, ids: Iterable[Any], build: Build) -> asyncio.Future:
         """A future of ``{id_key(id): build(son)}`` for the ``ids`` that exist."""
         future = self._loop.create_future()
-        key = (db, collection)
+        key = (db, collection, _session_key(db))
         batch = self._pending.get(key)
         if batch is None:
             if not self._pending:
-                # Flush after every task ready in this iteration has asked; the
-                # queries run in the context of the first asker (its counters,
-                # its session).
-                self._loop.call_soon(self._flush, context=contextvars.copy_context())
-            batch = self._pending[key] = _Batch(db, collection)
+                # Flush after every task ready in this iteration has asked.
+                self._loop.call_soon(self._flush, context=contextvars.Context())
+            batch = self._pending[key] = _Batch(db, collection, contextvars.copy_context())
         batch.requests.append(_Request(list(ids), build, future))
         return future
 
     def _flush(self) -> None:
         batches, self._pending = self._pending, {}
         for batch in batches.values():
-            _keep(self._loop.create_task(self._run(batch)))
+            _keep(self._loop.create_task(self._run(batch), context=batch.context))
 
     async def _run(self, batch: _Batch) -> None:
+        # Runs in the batch's own context (a copy of its first asker's): the
+        # other askers' query counters join it, so each counts the query it
+        # waited for.
+        first = monitoring.current_observers()
+        counting = {id(observer) for observer in first}
+        for request in batch.requests:
+            if request.observers is first:
+                continue
+            for observer in request.observers:
+                # By identity: query_counter compares equal to ints (and so to
+                # another counter with the same count).
+                if id(observer) not in counting:
+                    counting.add(id(observer))
+                    monitoring.add_observer(observer)
         try:
             outcome = await run_sync(batch.run)
         except asyncio.CancelledError:

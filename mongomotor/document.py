@@ -23,6 +23,7 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 from mongomotor import context_managers, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
+from mongomotor.reference_fields import AwaitableReference
 
 __all__ = [
     "Document",
@@ -59,6 +60,9 @@ class NoDerefInitMixin:
         return self
 
 
+_document_eq = mongoengine.Document.__eq__
+
+
 class Document(NoDerefInitMixin, mongoengine.Document):
     """A MongoEngine ``Document`` whose database methods are awaitable.
 
@@ -68,6 +72,17 @@ class Document(NoDerefInitMixin, mongoengine.Document):
 
     meta = {"abstract": True, "queryset_class": QuerySet}
     objects = QuerySetManager()
+
+    # -- equality with unloaded references (``doc == post.author``) -------------
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, AwaitableReference):
+            return other.__eq__(self)
+        return _document_eq(self, other)
+
+    def __ne__(self, other: object) -> Any:
+        return not self.__eq__(other)
+
+    __hash__ = mongoengine.Document.__hash__  # defining __eq__ would drop it
 
     # -- collection access without I/O -----------------------------------------
     @classmethod

@@ -26,6 +26,11 @@ def record_operation(operation: str) -> None:
         observer.record(operation)
 
 
+def current_observers() -> tuple[OperationObserver, ...]:
+    """The observers operations of this context are reported to."""
+    return _observers.get()
+
+
 def add_observer(observer: OperationObserver) -> contextvars.Token:
     """Start observing operations of this task (and the tasks it starts)."""
     return _observers.set((*_observers.get(), observer))

@@ -12,7 +12,11 @@ Inside the bridge (MongoEngine's own code, ``run_sync``) these fields are
 MongoEngine's: reading one dereferences synchronously. In user code, reading
 a reference gives an awaitable; a loaded reference is the document itself
 (documents are awaitable and give themselves), so ``await post.author`` works
-either way and ``post.author.name`` works once it is loaded.
+either way and ``post.author.name`` works once it is loaded. An unloaded
+reference already knows its id and compares like the document it points to:
+
+    if post.author != current_user: raise Forbidden   # no query
+    post.author.id                                     # the stored id, no query
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from mongoengine.base import fields as me_base_fields
 from mongoengine.base import get_document
 from mongoengine.base.datastructures import BaseDict, BaseList, LazyReference
 from mongoengine.base.document import BaseDocument
+from mongoengine.document import Document as MEDocument
 
 from mongomotor.bridge import in_bridge, require_loop, run_sync
 from mongomotor.dereference import get_loader, id_key, no_dereferencing_active_for_class
@@ -132,14 +137,49 @@ class _NotLoaded:
         raise AttributeError(self._hint().format(attr=attr))
 
 
+def _related(cls: type, other: type) -> bool:
+    return issubclass(cls, other) or issubclass(other, cls)
+
+
+def _points_to(doc_cls: Any, dbref: DBRef, other: object) -> Any:
+    """Whether a reference to ``dbref`` (of ``doc_cls``) names ``other``; MongoEngine's rules.
+
+    A document matches if saved, of a related class and with the same id
+    (unsaved documents have no id: they equal only themselves); a DBRef (or
+    LazyReference) if it names the same collection and id.
+    """
+    if isinstance(other, AwaitableReference):
+        if dbref.id != other._dbref.id:
+            return False
+        if doc_cls is None:
+            return dbref.collection == other._dbref.collection
+        return _related(doc_cls, other._doc_cls)
+    if isinstance(other, MEDocument):
+        pk = other.pk
+        if pk is None or dbref.id != pk:
+            return False
+        if doc_cls is None:  # a DBRef in an untyped container: only its collection is known
+            return other._get_collection_name() == dbref.collection
+        return _related(doc_cls, type(other))
+    if isinstance(other, DBRef):
+        return dbref.collection == other.collection and dbref.id == other.id
+    return NotImplemented
+
+
 class AwaitableReference(_NotLoaded):
     """A reference that is not loaded yet: ``await`` it to get the document.
 
         author = await post.author
+        post.author == author and post.author.id == author.id   # no query
 
     The load is batched with every other reference awaited in the same loop
     iteration (one ``$in`` query per collection). A missing document raises
     ``<Class>.DoesNotExist`` naming the class and id.
+
+    It compares as MongoEngine compares documents: equal to a saved document
+    of a related class (the referenced class, a subclass or a parent) with the
+    same id, to another reference to that document and to a DBRef naming it;
+    its hash is the id's, as a document's. ``.pk`` and ``.id`` give the id.
     """
 
     __slots__ = ("_field", "_instance", "_raw", "_doc_cls", "_dbref")
@@ -150,6 +190,31 @@ class AwaitableReference(_NotLoaded):
         self._raw = raw
         self._doc_cls = doc_cls
         self._dbref = dbref
+
+    @property
+    def pk(self) -> Any:
+        """The id of the referenced document (stored in the referring one: no query)."""
+        return self._dbref.id
+
+    id = pk
+
+    def __getattr__(self, attr: str) -> Any:
+        # A primary key with another name (``name = StringField(primary_key=True)``).
+        if not attr.startswith("_") and attr == self._doc_cls._meta.get("id_field"):
+            return self._dbref.id
+        return super().__getattr__(attr)
+
+    def __eq__(self, other: object) -> bool:
+        return _points_to(self._doc_cls, self._dbref, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        # The id's, as Document.__hash__ (equal objects, equal hashes); a
+        # compound (dict) id by its repr, so that asyncio.gather() can key it.
+        return hash(id_key(self._dbref.id))
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self._load().__await__()
@@ -274,6 +339,11 @@ class AsyncLazyReference(LazyReference):
 
     __slots__ = ()
 
+    def __hash__(self) -> int:
+        # The document's hash (its pk), so ``doc in {ref}`` and ``ref in {doc}``
+        # agree with ``==`` (MongoEngine's LazyReference hashes as a DBRef).
+        return hash(id_key(self.pk))
+
     def fetch(self, force: bool = False) -> Any:
         """The referenced document (awaitable in user code; cached unless ``force``)."""
         if in_bridge():
@@ -352,6 +422,10 @@ class ReferenceList(BaseList):
     def __await__(self) -> Generator[Any, None, Any]:
         return _ready(self)
 
+    # asyncio.gather() keys its awaitables in a dict: hashable by identity
+    # (equal lists then count as distinct keys, which is all gather needs).
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
 
 class ReferenceDict(BaseDict):
     """The dict of a ``DictField``/``MapField`` of references: awaiting it gives itself."""
@@ -359,11 +433,25 @@ class ReferenceDict(BaseDict):
     def __await__(self) -> Generator[Any, None, Any]:
         return _ready(self)
 
+    __hash__ = object.__hash__  # type: ignore[assignment]  # as ReferenceList's
+
 
 def _leaf_field(field: Any) -> Any:
     while isinstance(field, me_base_fields.ComplexBaseField):
         field = field.field
     return field
+
+
+def _target_of(leaf: Any, raw: Any) -> tuple[Any, DBRef] | None:
+    """(class, DBRef) a stored container element refers to, or None if it is no reference."""
+    if isinstance(leaf, BaseAsyncReferenceField):
+        return leaf._reference_target(raw)
+    if isinstance(raw, dict) and "_ref" in raw and "_cls" in raw:
+        return get_document(raw["_cls"]), raw["_ref"]
+    if isinstance(raw, DBRef):
+        cls_name = raw.as_doc().get("cls")
+        return (get_document(cls_name) if cls_name else None), raw
+    return None
 
 
 def _unresolved(value: Any, leaf: Any) -> bool:
@@ -406,6 +494,50 @@ class AwaitableContainer(_NotLoaded):
             f"{where} holds references that are not loaded: use `(await doc.{name})`, "
             "or `await doc.select_related()` / `await qs.select_related()` first"
         )
+
+    # Questions about the stored ids need no query: ``user in post.likes``,
+    # ``len(post.tags)``, ``post.tags == [a, b]``.
+    def _raw(self) -> Any:
+        return self._instance._data.get(self._field.name)
+
+    def _matches(self, raw: Any, other: Any) -> Any:
+        if isinstance(raw, BaseDocument) or raw is None:
+            return raw == other
+        target = _target_of(_leaf_field(self._field.field), raw)
+        if target is None:
+            return raw == other
+        return _points_to(target[0], target[1], other) is True
+
+    def __len__(self) -> int:
+        return len(self._raw())
+
+    def __contains__(self, item: Any) -> bool:
+        raw = self._raw()
+        values = raw.values() if isinstance(raw, dict) else raw
+        return any(self._matches(value, item) for value in values)
+
+    def __eq__(self, other: object) -> Any:
+        raw = self._raw()
+        if isinstance(raw, dict):
+            if not isinstance(other, dict):
+                return NotImplemented
+            return raw.keys() == other.keys() and all(
+                self._matches(value, other[key]) for key, value in raw.items()
+            )
+        if not isinstance(other, list):  # as a list: never equal to a tuple
+            return NotImplemented
+        return len(raw) == len(other) and all(map(self._matches, raw, other))
+
+    def __ne__(self, other: object) -> Any:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    # Hashable by identity: asyncio.gather() keys its awaitables in a dict. (It
+    # equals only lists and dicts, which are unhashable, so the rule holds.)
+    __hash__ = object.__hash__
+
+    def __iter__(self) -> Any:
+        raise TypeError(self._hint())
 
     def __repr__(self) -> str:
         return f"<AwaitableContainer {_owner_name(self._field, self._instance)}>"
