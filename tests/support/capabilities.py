@@ -6,6 +6,7 @@ a URI (and without ``$MONGOMOTOR_TEST_URI``) a throwaway server is started.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
@@ -43,6 +44,7 @@ FEATURES: dict[str, str] = {
     "javascript": "run $where JavaScript queries",
     "map_reduce": "run mapReduce with inline output",
     "transactions": "commit and abort multi-document transactions",
+    "concurrent_transactions": "run two transactions at the same time",
     "text_search": "run $text queries on a text index",
     "capped": "create capped collections",
     "collation": "apply a case-insensitive collation",
@@ -86,6 +88,7 @@ class Capabilities:
     javascript: bool = False
     map_reduce: bool = False
     transactions: bool = False
+    concurrent_transactions: bool = False
     text_search: bool = False
     capped: bool = False
     collation: bool = False
@@ -621,6 +624,9 @@ def probe_client(client: Any, label: str, database: str = PROBE_DB) -> Capabilit
         name: _run(name, check, client, db, reasons) for name, check in PROBES.items()
     }
     results.update(_probe_build_info(client, reasons))
+    results["concurrent_transactions"] = results["transactions"]
+    if "transactions" in reasons:
+        reasons["concurrent_transactions"] = reasons["transactions"]
     _drop_scratch(client, database)
     return Capabilities(uri=label, reasons=MappingProxyType(reasons), **results)
 
@@ -632,7 +638,22 @@ def probe_memory() -> Capabilities:
     key = "mongomock://"
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = probe_client(mongomock.MongoClient(), key)
+            caps = probe_client(mongomock.MongoClient(), key)
+            # mongomock has no transactions; mongomotor's memory driver emulates
+            # them (tests/test_transactions.py checks it), one at a time.
+            reasons = dict(caps.reasons)
+            reasons["concurrent_transactions"] = (
+                "mongomotor's in-memory transactions run one at a time per client"
+            )
+            for name in ("transactions", "replica_set"):
+                reasons.pop(name, None)
+            _cache[key] = dataclasses.replace(
+                caps,
+                transactions=True,
+                replica_set=True,
+                concurrent_transactions=False,
+                reasons=MappingProxyType(reasons),
+            )
         return _cache[key]
 
 
