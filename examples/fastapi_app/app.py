@@ -28,10 +28,7 @@ from pydantic import BaseModel
 import mongomotor
 from mongomotor.gridfs_backends import GridFS
 
-try:  # run as a package (tests) or from examples/ (uvicorn --app-dir examples)
-    from .models import Attachment, Comment, Post
-except ImportError:  # pragma: no cover
-    from fastapi_app.models import Attachment, Comment, Post
+from .models import Attachment, Comment, Post
 
 UPLOAD_LIMIT = 64 * 1024 * 1024
 TENANT = re.compile(r"[a-z][a-z0-9]{0,19}")
