@@ -184,3 +184,4 @@ async def test_session_api_of_the_in_memory_driver(lane):
         assert not session.in_transaction
     assert session.has_ended
     assert await accounts() == [("s", 0)]
+
