@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -38,9 +39,11 @@ def backend_of(lane: Any) -> type[Backend]:
     return PyMongoAsyncBackend if lane.name == "pymongo" else MemoryBackend
 
 
-def connect_with(lane: Any, driver: str) -> None:
+async def connect_with(lane: Any, driver: str) -> None:
     """Connect the default alias to the lane's server (or mongomock) through ``driver``."""
-    mongomotor.disconnect()
+    done = mongomotor.disconnect()
+    if inspect.isawaitable(done):  # disconnect() becomes awaitable
+        await done
     # A mongomock:// host would pick the built-in memory driver: name a plain host.
     host = lane.host if lane.is_wire else "mongodb://localhost"
     mongomotor.connect(lane.db_name, host=host, driver=driver, uuidRepresentation="standard")
@@ -61,7 +64,7 @@ async def test_a_registered_driver_runs_crud_iteration_and_reference_loads(lane,
             return super().fetch_batch(cursor)
 
     register_driver(f"recording-{lane.name}", Recording)
-    connect_with(lane, f"recording-{lane.name}")
+    await connect_with(lane, f"recording-{lane.name}")
     ann = await DrvAuthor(name="ann").save()
     for n in range(5):
         await DrvBook(title=f"book {n}", author=ann).save()
@@ -104,7 +107,7 @@ async def test_the_documented_logging_driver_logs_each_operation_with_its_durati
 
         register_driver("logged-motor", MotorLogging)
         driver = "logged-motor"
-    connect_with(lane, driver)
+    await connect_with(lane, driver)
     caplog.set_level(logging.INFO, logger="mongomotor.commands")
     await DrvAuthor(name="ann").save()
     assert [a.name async for a in DrvAuthor.objects] == ["ann"]

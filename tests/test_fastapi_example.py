@@ -210,7 +210,9 @@ async def test_lifespan_connects_pings_and_disconnects(lane, monkeypatch):
         monkeypatch.delenv("MONGOMOTOR_DRIVER", raising=False)
     monkeypatch.setenv("MONGOMOTOR_DB", f"{lane.db_name}_lifespan")
     lane.databases.append(f"{lane.db_name}_lifespan")
-    mongomotor.disconnect_all()
+    done = mongomotor.disconnect_all()
+    if inspect.isawaitable(done):  # disconnect_all() becomes awaitable
+        await done
     app = create_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
