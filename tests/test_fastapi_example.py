@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import signal
+import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +24,8 @@ from gridfs.errors import NoFile
 import mongomotor
 from mongomotor.gridfs_backends import GridFS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
 from fastapi_app.app import MongoConfig, create_app  # noqa: E402
 from fastapi_app.models import Post  # noqa: E402
 
@@ -221,3 +226,49 @@ async def test_lifespan_connects_pings_and_disconnects(lane, monkeypatch):
             assert (await http.get("/health")).status_code == 200
     with pytest.raises(mongomotor.connection.ConnectionFailure, match="connect"):
         mongomotor.get_connection()
+
+
+def serve_command(port: int) -> list[str]:
+    """The command ``make serve`` runs (read from the Makefile), for this interpreter."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    recipe = lines[lines.index("serve: $(SERVE_STAMP)") + 1].strip()
+    recipe = recipe.replace("$(BIN)/", str(Path(sys.executable).parent) + "/")
+    recipe = recipe.replace("$(HOST)", "127.0.0.1").replace("$(PORT)", str(port))
+    return recipe.split()
+
+
+async def test_make_serve_runs_the_app_with_uvicorn(lane):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONGOMOTOR_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["MONGOMOTOR_DB"] = f"{lane.db_name}_served"
+    lane.databases.append(env["MONGOMOTOR_DB"])
+    if lane.is_wire:
+        env["MONGOMOTOR_URI"] = lane.host
+        env["MONGOMOTOR_DRIVER"] = lane.name
+    server = subprocess.Popen(
+        serve_command(port), cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            health = None
+            for _ in range(600):  # until uvicorn listens (or exits)
+                if server.poll() is not None:
+                    break
+                try:
+                    health = await http.get("/health")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            assert server.poll() is None, server.communicate()[0]
+            assert health is not None, "uvicorn did not start listening"
+            assert health.status_code == 200 and health.json()["mongodb"]
+            created = await http.post("/posts", json={"title": "served", "author": "ann"})
+            assert created.status_code == 201
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+    assert "Application shutdown complete" in output, output
