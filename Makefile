@@ -1,10 +1,13 @@
-# The two commands: `make demo` and `make test`.
+# The two commands: `make demo` and `make test` (and `make serve` for the FastAPI example).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: test demo docs bench lint clean
+.PHONY: test demo serve docs bench lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +22,14 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/blog.py
+
+$(SERVE_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[fastapi]'
+	touch $(SERVE_STAMP)
+
+# The FastAPI example, in memory unless MONGOMOTOR_URI names a server.
+serve: $(SERVE_STAMP)
+	$(BIN)/uvicorn --app-dir examples fastapi_app.app:app --host $(HOST) --port $(PORT)
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html

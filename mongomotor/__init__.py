@@ -35,6 +35,7 @@ from mongomotor.document import (
     MapReduceDocument,
 )
 from mongomotor.queryset import QuerySet, QuerySetNoCache, queryset_manager
+from mongomotor.readiness import ping
 from mongomotor.sessions import (
     run_in_transaction,
     run_transaction,
@@ -65,6 +66,7 @@ __all__ = [
     "get_mongodb_version",
     "no_dereference",
     "no_sub_classes",
+    "ping",
     "query_counter",
     "queryset_manager",
     "register_connection",

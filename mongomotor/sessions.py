@@ -30,8 +30,10 @@ Rules a user notices:
   ``run_transaction(fn)`` or ``@transactional()`` to re-run the whole function,
   as MongoDB's retry loop prescribes.
 * Transactions need a replica set or a sharded cluster: a server whose
-  ``hello`` reply says it is standalone, or the in-memory driver, raises
-  :class:`TransactionsNotSupported` before anything is written.
+  ``hello`` reply says it is standalone raises
+  :class:`TransactionsNotSupported` before anything is written. The in-memory
+  driver emulates sessions and transactions (one transaction at a time per
+  client; see :mod:`mongomotor.drivers.memory_transactions`).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ _SESSIONLESS = frozenset(
 
 
 class SessionsNotSupported(OperationError):
-    """The alias's driver cannot open a client session."""
+    """The alias's driver cannot open a client session (no built-in driver raises it today)."""
 
 
 class TransactionsNotSupported(OperationError):
@@ -119,7 +121,7 @@ def prepare_call(
 ) -> tuple[str, tuple]:
     """Add the task's session to ``target.name(*args, **kwargs)``; returns (name, args)."""
     session = session_for(facade)
-    if session is None or "session" in kwargs:
+    if session is None or "session" in kwargs or not getattr(session, "sent_to_driver", True):
         return name, args
     if name == "estimated_document_count":
         # It cannot run in a session (nor in a transaction, whose writes it
@@ -305,10 +307,7 @@ async def require_transactions(alias: str = DEFAULT_CONNECTION_NAME) -> None:
 
     facade = _facade(alias)
     if isinstance(facade, MemoryClient):
-        raise TransactionsNotSupported(
-            f"alias {alias!r} uses the in-memory driver, which has no transactions: "
-            "connect it to a MongoDB replica set (a single-node one is enough) to use them"
-        )
+        return  # emulated: see mongomotor.drivers.memory_transactions
     client = facade.for_running_loop()
     hello = _hello_cache.get(client)
     if hello is None:
@@ -344,10 +343,9 @@ async def _open_session(
     from mongomotor.drivers.memory import MemoryClient
 
     if isinstance(facade, MemoryClient):
-        raise SessionsNotSupported(
-            f"alias {alias!r} uses the in-memory driver, which has no client sessions: "
-            "connect it to a MongoDB server to use start_session / run_in_transaction"
-        )
+        from mongomotor.drivers.memory_transactions import MemorySession
+
+        return MemorySession(client, facade.transaction_gate())
     return await _maybe_await(client.start_session(**session_kwargs))
 
 

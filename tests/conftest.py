@@ -26,6 +26,10 @@ import mongomotor
 from tests.support.capabilities import Capabilities, probe, probe_memory
 from tests.support.server import wire_uri
 
+# Also registered by the pytest11 entry point once installed; listing it keeps
+# the suite working from a source checkout (pytest ignores the second copy).
+pytest_plugins = ["mongomotor.testing"]
+
 ALL_LANES = ("pymongo", "motor", "memory")
 WIRE_LANES = ("pymongo", "motor")
 _db_numbers = itertools.count()

@@ -13,7 +13,6 @@ import mongomotor
 from mongomotor import Document, run_in_transaction, run_transaction, sessions, start_session
 from mongomotor.fields import IntField, ReferenceField, StringField
 from mongomotor.sessions import (
-    SessionsNotSupported,
     TransactionsNotSupported,
     current_session,
     transactional,
@@ -126,7 +125,7 @@ async def test_cascade_delete_inside_a_transaction_is_rolled_back(lane):
     assert await TxBook.objects.count() == 2
 
 
-@pytest.mark.requires("replica_set", "transactions")
+@pytest.mark.requires("replica_set", "concurrent_transactions")
 async def test_concurrent_transactions_have_their_own_sessions(seeded):
     both_inside = asyncio.Event()
     used = []
@@ -167,11 +166,6 @@ async def test_transactions_need_a_replica_set(seeded):
 
 
 async def test_start_session_yields_the_task_session(seeded):
-    if not seeded.supports("sessions"):
-        with pytest.raises(SessionsNotSupported, match="in-memory"):
-            async with start_session():
-                pass
-        return
     async with start_session() as session:
         assert current_session() is session
         async with start_session() as inner:  # nesting reuses the outer session

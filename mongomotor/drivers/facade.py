@@ -26,17 +26,33 @@ _MISSING = object()
 
 
 class Backend:
-    """What the facade needs from one async driver (see ``pymongo_async``, ``motor``)."""
+    """What the facade needs from one async driver; subclass it to add a driver.
+
+        class LoggingBackend(PyMongoAsyncBackend): ...
+        mongomotor.drivers.register_driver("logged", LoggingBackend)
+
+    A backend is made once per registered name and shared by every alias and
+    event loop: keep per-client state on the client, not on the backend.
+    Built-in ones: ``pymongo_async.PyMongoAsyncBackend``,
+    ``motor.MotorBackend``, ``memory.MemoryBackend``.
+    """
 
     name: ClassVar[str] = ""
 
     def create_client(self, settings: dict[str, Any]) -> Any:
+        """A new driver client for the running loop; ``settings`` are MongoEngine's (host, ...).
+
+        The client must offer PyMongo's async API: ``client[db][coll].insert_one(...)``
+        returning an awaitable (or a plain value, as mongomock does).
+        """
         raise NotImplementedError
 
     async def close_client(self, client: Any) -> None:
+        """Close a client made by :meth:`create_client` (on the loop it was made on)."""
         raise NotImplementedError
 
     def is_cursor(self, value: Any) -> bool:
+        """Whether an operation's result is a driver cursor (``find``, ``aggregate``)."""
         raise NotImplementedError
 
     def apply_cursor_option(self, cursor: Any, name: str, args: tuple, kwargs: dict) -> None:
@@ -44,7 +60,10 @@ class Backend:
         getattr(cursor, name)(*args, **kwargs)
 
     async def fetch_batch(self, cursor: Any) -> list[Any]:
-        """Return the documents the next round trip gives (empty when exhausted)."""
+        """The documents the next round trip gives, empty when exhausted.
+
+        A driver without I/O (mongomock) may return the list instead of a coroutine.
+        """
         raise NotImplementedError
 
 

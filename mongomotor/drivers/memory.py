@@ -89,7 +89,22 @@ class MemoryClient(SyncClient):
         client = self.__dict__.get("_shared")
         if client is None:
             client = self._shared = self.backend.create_client(dict(self._settings))
+        gate = self.__dict__.get("_gate")
+        if gate is not None and gate.owner is not None:
+            gate.wait_turn()  # another task's transaction runs: see memory_transactions
         return client
+
+    def transaction_gate(self) -> Any:
+        """The slot transactions on this client take turns in (``memory_transactions``)."""
+        gate = self.__dict__.get("_gate")
+        if gate is None:
+            from mongomotor.drivers.memory_transactions import TransactionGate
+
+            gate = self._gate = TransactionGate()
+        return gate
+
+    def add_session(self, kwargs: dict[str, Any]) -> None:
+        """mongomock refuses ``session=``: in-memory sessions are never sent with operations."""
 
     _facade_target = for_running_loop
 

@@ -6,6 +6,7 @@ a URI (and without ``$MONGOMOTOR_TEST_URI``) a throwaway server is started.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
@@ -43,6 +44,7 @@ FEATURES: dict[str, str] = {
     "javascript": "run $where JavaScript queries",
     "map_reduce": "run mapReduce with inline output",
     "transactions": "commit and abort multi-document transactions",
+    "concurrent_transactions": "run two transactions at the same time",
     "text_search": "run $text queries on a text index",
     "capped": "create capped collections",
     "collation": "apply a case-insensitive collation",
@@ -51,6 +53,8 @@ FEATURES: dict[str, str] = {
     "gridfs_delete_missing": "delete a GridFS file that is not (or no longer) stored",
     "aggregation_lookup": "run a $lookup aggregation stage",
     "array_filters": "update with arrayFilters",
+    "push_subdocument": "$push a subdocument onto an array and read it back as one",
+    "group_sort": "$sort the output of $unwind then $group",
     "sessions": "run operations in a client session",
     "replica_set": "say in hello it is a replica set member or mongos (transactions need one)",
     "list_indexes": "report created indexes under their given names",
@@ -86,6 +90,7 @@ class Capabilities:
     javascript: bool = False
     map_reduce: bool = False
     transactions: bool = False
+    concurrent_transactions: bool = False
     text_search: bool = False
     capped: bool = False
     collation: bool = False
@@ -94,6 +99,8 @@ class Capabilities:
     gridfs_delete_missing: bool = False
     aggregation_lookup: bool = False
     array_filters: bool = False
+    push_subdocument: bool = False
+    group_sort: bool = False
     sessions: bool = False
     replica_set: bool = False
     list_indexes: bool = False
@@ -353,6 +360,25 @@ def _probe_aggregation_lookup(client: Client, db: Db) -> None:
     _expect(got == expected, f"$lookup returned {got!r}")
 
 
+def _probe_push_subdocument(client: Client, db: Db) -> None:
+    coll = db["probe_push_subdocument"]
+    coll.insert_one({"_id": 1, "a": []})
+    coll.update_one({"_id": 1}, {"$push": {"a": {"k": 1}}})
+    doc = coll.find_one({"_id": 1})
+    got = None if doc is None else doc.get("a")
+    _expect(got == [{"k": 1}], f"array is {got!r} after $push, expected [{{'k': 1}}]")
+
+
+def _probe_group_sort(client: Client, db: Db) -> None:
+    coll = db["probe_group_sort"]
+    coll.insert_many([{"k": ["a", "b"]}, {"k": ["b"]}])
+    rows = coll.aggregate(
+        [{"$unwind": "$k"}, {"$group": {"_id": "$k", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}]
+    )
+    got = [row["_id"] for row in rows]
+    _expect(got == ["b", "a"], f"groups came back as {got!r}, expected ['b', 'a']")
+
+
 def _probe_array_filters(client: Client, db: Db) -> None:
     coll = db["probe_array_filters"]
     coll.insert_one({"_id": 1, "a": [1, 2, 3]})
@@ -515,6 +541,8 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "gridfs_delete_missing": _probe_gridfs_delete_missing,
     "aggregation_lookup": _probe_aggregation_lookup,
     "array_filters": _probe_array_filters,
+    "push_subdocument": _probe_push_subdocument,
+    "group_sort": _probe_group_sort,
     "sessions": _probe_sessions,
     "replica_set": _probe_replica_set,
     "list_indexes": _probe_list_indexes,
@@ -621,6 +649,9 @@ def probe_client(client: Any, label: str, database: str = PROBE_DB) -> Capabilit
         name: _run(name, check, client, db, reasons) for name, check in PROBES.items()
     }
     results.update(_probe_build_info(client, reasons))
+    results["concurrent_transactions"] = results["transactions"]
+    if "transactions" in reasons:
+        reasons["concurrent_transactions"] = reasons["transactions"]
     _drop_scratch(client, database)
     return Capabilities(uri=label, reasons=MappingProxyType(reasons), **results)
 
@@ -632,7 +663,22 @@ def probe_memory() -> Capabilities:
     key = "mongomock://"
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = probe_client(mongomock.MongoClient(), key)
+            caps = probe_client(mongomock.MongoClient(), key)
+            # mongomock has no transactions; mongomotor's memory driver emulates
+            # them (tests/test_transactions.py checks it), one at a time.
+            reasons = dict(caps.reasons)
+            reasons["concurrent_transactions"] = (
+                "mongomotor's in-memory transactions run one at a time per client"
+            )
+            for name in ("transactions", "replica_set"):
+                reasons.pop(name, None)
+            _cache[key] = dataclasses.replace(
+                caps,
+                transactions=True,
+                replica_set=True,
+                concurrent_transactions=False,
+                reasons=MappingProxyType(reasons),
+            )
         return _cache[key]
 
 
