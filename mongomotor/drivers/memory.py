@@ -1,21 +1,70 @@
 """The in-memory driver: ``connect(host='mongomock://localhost/db')``.
 
-mongomock does no I/O, so nothing switches to the loop; it still goes through
-the facade, so query counting and collection preparation behave as on a
-server. One mongomock client per alias serves every event loop (its data
-outlives ``asyncio.run``).
+mongomock does no I/O, but it is driven as a server would be, so that tests
+passing here pass against MongoDB:
+
+* every operation (and every batch a cursor reads) first yields to the event
+  loop once, so other tasks run and ``asyncio.wait_for`` can time it out;
+  cancelled there, the operation has not happened;
+* like every driver's, its I/O works only inside the bridge: plain MongoEngine
+  code that does I/O in a coroutine without ``run_sync`` is refused;
+* what a server refuses is refused (a negative skip, a negative ``$limit``);
+* ``explain()`` answers the plan mongomock follows: a collection scan.
+
+One mongomock client per alias serves every event loop (its data outlives
+``asyncio.run``).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Generator
 from typing import Any
 
+from pymongo.errors import OperationFailure
+
+from mongomotor.bridge import await_
 from mongomotor.drivers.facade import Backend, SyncClient
 
 SCHEME = "mongomock://"
 BATCH = 1000
 _RESULT_NEUTRAL_OPTIONS = frozenset({"comment", "max_await_time_ms", "max_scan"})
+
+
+class _YieldOnce:
+    """An awaitable that gives the event loop one turn (as ``asyncio.sleep(0)``, cheaper)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield
+
+
+YIELD = _YieldOnce()
+BAD_VALUE = 2  # the server's error code for an invalid argument
+
+
+def _refuse(message: str) -> OperationFailure:
+    return OperationFailure(message, BAD_VALUE, {"ok": 0, "errmsg": message, "code": BAD_VALUE})
+
+
+def _check_count(name: str, value: Any, stage: str) -> None:
+    if isinstance(value, (int, float)) and value < 0:
+        raise _refuse(f"{stage} must be a non-negative number, got {value!r}")
+
+
+def check_operation(name: str, args: tuple, kwargs: dict) -> None:
+    """Refuse what MongoDB refuses and mongomock would accept."""
+    if name == "count_documents":
+        _check_count(name, kwargs.get("skip", 0), "skip")
+        _check_count(name, kwargs.get("limit", 0), "limit")
+    elif name == "aggregate":
+        pipeline = args[0] if args else kwargs.get("pipeline", ())
+        for stage in pipeline or ():
+            if isinstance(stage, dict):
+                for op in ("$skip", "$limit"):
+                    if op in stage:
+                        _check_count(name, stage[op], f"the {op} stage")
 
 
 def is_memory_host(host: Any) -> bool:
@@ -68,8 +117,33 @@ class MemoryBackend(Backend):
             return
         super().apply_cursor_option(cursor, name, args, kwargs)
 
-    def fetch_batch(self, cursor: Any) -> list[Any]:  # type: ignore[override]
+    async def fetch_batch(self, cursor: Any) -> list[Any]:
+        await YIELD
+        if getattr(cursor, "_skip", 0) < 0:  # find(skip=-1): the server refuses it
+            raise _refuse(f"skip must be a non-negative number, got {cursor._skip!r}")
         return list(itertools.islice(cursor, BATCH))
+
+    async def explain(self, cursor: Any) -> dict[str, Any]:
+        await YIELD
+        collection = cursor.collection
+        spec = dict(cursor._spec or {})
+        returned = sum(1 for _ in cursor.clone())
+        # mongomock uses no index: every query scans the whole collection.
+        return {
+            "queryPlanner": {
+                "namespace": collection.full_name,
+                "indexFilterSet": False,
+                "parsedQuery": spec,
+                "winningPlan": {"stage": "COLLSCAN", "filter": spec, "direction": "forward"},
+                "rejectedPlans": [],
+            },
+            "executionStats": {
+                "nReturned": returned,
+                "totalKeysExamined": 0,
+                "totalDocsExamined": collection.estimated_document_count(),
+            },
+            "ok": 1.0,
+        }
 
 
 _BACKEND: MemoryBackend | None = None
@@ -77,6 +151,21 @@ _BACKEND: MemoryBackend | None = None
 
 class MemoryClient(SyncClient):
     """MongoEngine's client for a ``mongomock://`` host."""
+
+    checks_calls = True
+
+    def before_call(self, name: str, args: tuple, kwargs: dict) -> None:
+        # Yield first: an operation cancelled here has not happened. Outside
+        # the bridge, await_ refuses the call as the wire drivers' I/O does.
+        await_(YIELD)
+        check_operation(name, args, kwargs)
+
+    @property
+    def _options(self) -> Any:
+        raise AttributeError(
+            "the in-memory driver (mongomock) has no client options: "
+            "connect to a server to read them"
+        )
 
     @property
     def backend(self) -> Backend:  # type: ignore[override]
