@@ -19,6 +19,7 @@ import collections
 import functools
 import inspect
 import threading
+from collections.abc import Generator
 from typing import Any, ClassVar
 
 from pymongo import MongoClient
@@ -31,6 +32,18 @@ from mongomotor.bridge import await_
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
+
+
+class _YieldOnce:
+    """An awaitable that gives the event loop one turn (as ``asyncio.sleep(0)``, cheaper)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield
+
+
+YIELD = _YieldOnce()
 
 
 class Backend:
@@ -168,6 +181,7 @@ class SyncClient(_Facade):
     _facade_target = for_running_loop
 
     def _create_for(self, loop: asyncio.AbstractEventLoop) -> Any:
+        self._refuse_if_closed()
         with self._lock:
             for old in [lp for lp in self._per_loop if lp.is_closed()]:
                 self._per_loop.pop(old, None)
@@ -179,8 +193,18 @@ class SyncClient(_Facade):
                 self._closers[loop] = _close_at_loop_shutdown(self.backend, client)
         return client
 
+    _closed = False
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:  # as PyMongo's MongoClient after close()
+            raise InvalidOperation(
+                "mongomotor: this client was closed (disconnect() closes it): "
+                "connect() the alias again and use its new client"
+            )
+
     def close(self) -> None:
         """Close every per-loop client without creating or blocking any loop."""
+        self._closed = True
         with self._lock:
             items = list(self._per_loop.items())
             self._per_loop.clear()
@@ -577,6 +601,8 @@ class SyncCursor:
     def explain(self) -> Any:
         record_operation("explain")
         real = self.clone()._materialize()
+        if self._client.checks_calls:
+            self._client.before_call("explain", (), {})
         return self._client.adapt(self._client.backend.explain(real))
 
     def distinct(self, key: str) -> Any:

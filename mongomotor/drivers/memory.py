@@ -18,29 +18,18 @@ One mongomock client per alias serves every event loop (its data outlives
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator
 from typing import Any
 
 from pymongo.errors import OperationFailure
 
 from mongomotor.bridge import await_
-from mongomotor.drivers.facade import Backend, SyncClient
+from mongomotor.drivers.facade import YIELD, Backend, SyncClient
 
 SCHEME = "mongomock://"
 BATCH = 1000
 _RESULT_NEUTRAL_OPTIONS = frozenset({"comment", "max_await_time_ms", "max_scan"})
 
 
-class _YieldOnce:
-    """An awaitable that gives the event loop one turn (as ``asyncio.sleep(0)``, cheaper)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[None, None, None]:
-        yield
-
-
-YIELD = _YieldOnce()
 BAD_VALUE = 2  # the server's error code for an invalid argument
 
 
@@ -123,8 +112,7 @@ class MemoryBackend(Backend):
             raise _refuse(f"skip must be a non-negative number, got {cursor._skip!r}")
         return list(itertools.islice(cursor, BATCH))
 
-    async def explain(self, cursor: Any) -> dict[str, Any]:
-        await YIELD
+    def explain(self, cursor: Any) -> dict[str, Any]:  # the facade yielded before
         collection = cursor.collection
         spec = dict(cursor._spec or {})
         returned = sum(1 for _ in cursor.clone())
@@ -160,12 +148,13 @@ class MemoryClient(SyncClient):
         await_(YIELD)
         check_operation(name, args, kwargs)
 
-    @property
-    def _options(self) -> Any:
-        raise AttributeError(
-            "the in-memory driver (mongomock) has no client options: "
-            "connect to a server to read them"
-        )
+    def __getattr__(self, name: str) -> Any:
+        if name in ("options", "_options"):
+            raise AttributeError(
+                f"the in-memory driver (mongomock) has no client {name}: "
+                "connect to a server to read them"
+            )
+        return super().__getattr__(name)
 
     @property
     def backend(self) -> Backend:  # type: ignore[override]
@@ -177,12 +166,14 @@ class MemoryClient(SyncClient):
     def for_running_loop(self) -> Any:
         client = self.__dict__.get("_shared")
         if client is None:
+            self._refuse_if_closed()
             client = self._shared = self.backend.create_client(dict(self._settings))
         return client
 
     _facade_target = for_running_loop
 
     def close(self) -> None:
+        self._closed = True
         client = self.__dict__.pop("_shared", None)
         if client is not None:
             client.close()
