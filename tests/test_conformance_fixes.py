@@ -254,3 +254,13 @@ async def test_a_disconnected_client_refuses_work_while_a_sharing_alias_keeps_it
     mongomotor.disconnect("fix_shared_2")
     with pytest.raises(InvalidOperation, match="client was closed"):
         await run_sync(ping, second)
+
+
+# -- operations that take a ``name`` keyword ----------------------------------------
+
+
+async def test_create_index_with_a_name_keyword_goes_through_the_facade(lane):
+    def create() -> str:
+        return FixNumber._get_collection().create_index([("n", -1)], name="by_n_desc")
+
+    assert await run_sync(create) == "by_n_desc"

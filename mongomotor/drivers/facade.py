@@ -102,7 +102,9 @@ class _Facade:
         # As in PyMongo: ``client.admin`` is a database, ``db.things`` a collection.
         return self[name]  # type: ignore[index]
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        # ``name`` is positional-only: operations take a ``name=`` keyword too
+        # (``create_index(keys, name="by_date")``).
         if args:
             args = tuple(unwrap(a) for a in args)
         if kwargs:
