@@ -17,6 +17,7 @@ from pymongo.errors import OperationFailure
 
 from mongomotor import Document, run_sync
 from mongomotor.fields import IntField, StringField
+from mongomotor.gridfs_backends import GridFS
 
 
 class MemRow(Document):
@@ -53,6 +54,24 @@ async def test_a_task_looping_on_queries_does_not_starve_other_tasks(lane):
     await task
     # The other task ran while the loop was still querying, not after it.
     assert other_ran_at and other_ran_at[0] < 50
+
+
+@pytest.mark.requires("gridfs")
+async def test_storing_and_deleting_a_file_lets_other_tasks_run(lane):
+    fs = GridFS()
+    for step in ("put", "delete"):
+        ran: list[str] = []
+
+        async def other(step: str = step) -> None:
+            ran.append(step)
+
+        task = asyncio.create_task(other())
+        if step == "put":
+            file_id = await fs.put(b"data", filename="a.txt")
+        else:
+            await fs.delete(file_id)
+        assert ran == [step]  # ran while the operation was under way
+        await task
 
 
 async def test_a_deadline_already_passed_times_a_long_query_out(lane):
