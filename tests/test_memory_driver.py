@@ -62,7 +62,7 @@ async def test_storing_and_deleting_a_file_lets_other_tasks_run(lane):
     for step in ("put", "delete"):
         ran: list[str] = []
 
-        async def other(step: str = step) -> None:
+        async def other(step: str = step, ran: list[str] = ran) -> None:
             ran.append(step)
 
         task = asyncio.create_task(other())
