@@ -161,3 +161,41 @@ async def test_explain_answers_a_collection_scan_in_memory(lane):
     assert plan["queryPlanner"]["namespace"].endswith(".mem_row")
     assert plan["executionStats"]["nReturned"] == 2
     assert plan["executionStats"]["totalDocsExamined"] == 5
+
+
+# -- mongo_client_class=mongomock.MongoClient, as MongoEngine asks for mongomock --------
+
+
+class MockedRow(Document):
+    n = IntField()
+    meta = {"db_alias": "mocked"}
+
+
+@memory_only
+async def test_mongomock_client_class_gets_the_in_memory_driver(lane):
+    import mongomock
+    from mongoengine.connection import get_connection
+
+    import mongomotor
+
+    mongomotor.connect(
+        "mocked_db", alias="mocked", mongo_client_class=mongomock.MongoClient,
+        uuidRepresentation="standard",
+    )
+    client = get_connection("mocked")
+    assert isinstance(client, mongomock.MongoClient)  # what MongoEngine's docs promise
+    await MockedRow(n=1).save()
+    assert [r.n for r in await MockedRow.objects.to_list()] == [1]
+    assert mongomotor.get_db("mocked").name == "mocked_db"
+    # ...and it behaves as the in-memory driver: it yields and refuses sync I/O.
+    ran: list[bool] = []
+
+    async def other() -> None:
+        ran.append(True)
+
+    task = asyncio.create_task(other())
+    await MockedRow.objects.count()
+    assert ran == [True]
+    await task
+    with pytest.raises(RuntimeError, match="must be awaited from a coroutine"):
+        client["mocked_db"]["mocked_row"].count_documents({})

@@ -17,8 +17,10 @@ One mongomock client per alias serves every event loop (its data outlives
 
 from __future__ import annotations
 
+import functools
 import itertools
-from typing import Any
+import sys
+from typing import Any, ClassVar
 
 from pymongo.errors import OperationFailure
 
@@ -163,11 +165,20 @@ class MemoryClient(SyncClient):
             _BACKEND = MemoryBackend()
         return _BACKEND
 
+    # mongomock's client class, when the app named one (mongo_client_class=...).
+    mongomock_class: ClassVar[type | None] = None
+
     def for_running_loop(self) -> Any:
         client = self.__dict__.get("_shared")
         if client is None:
             self._refuse_if_closed()
-            client = self._shared = self.backend.create_client(dict(self._settings))
+            if self.mongomock_class is None:
+                client = self.backend.create_client(dict(self._settings))
+            else:
+                settings = dict(self._settings)
+                settings.pop("driver", None)
+                client = self.mongomock_class(**settings)
+            self._shared = client
         return client
 
     _facade_target = for_running_loop
@@ -177,3 +188,33 @@ class MemoryClient(SyncClient):
         client = self.__dict__.pop("_shared", None)
         if client is not None:
             client.close()
+
+
+def is_mongomock_class(client_class: Any) -> bool:
+    """True for ``mongomock.MongoClient`` (or a subclass) given as ``mongo_client_class``."""
+    mongomock = sys.modules.get("mongomock")
+    return (
+        mongomock is not None
+        and isinstance(client_class, type)
+        and issubclass(client_class, mongomock.MongoClient)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def client_class_for(mongomock_class: type) -> type[MemoryClient]:
+    """The in-memory facade for ``connect(..., mongo_client_class=mongomock.MongoClient)``.
+
+    A ported app's tests name mongomock's class, as MongoEngine asks; they get
+    the in-memory driver (it yields, refuses sync I/O on the loop) and a client
+    that still passes ``isinstance(client, mongomock.MongoClient)``.
+    """
+    return type(
+        "MongomockClient",
+        (MemoryClient,),
+        {
+            "__module__": __name__,
+            "__doc__": client_class_for.__doc__,
+            "mongomock_class": mongomock_class,
+            "__class__": property(lambda self: mongomock_class),
+        },
+    )
