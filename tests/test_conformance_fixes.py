@@ -264,3 +264,9 @@ async def test_create_index_with_a_name_keyword_goes_through_the_facade(lane):
         return FixNumber._get_collection().create_index([("n", -1)], name="by_n_desc")
 
     assert await run_sync(create) == "by_n_desc"
+
+
+async def test_a_misspelled_method_says_so(lane):
+    collection = FixNumber._get_collection()
+    with pytest.raises(TypeError, match="'fnd' was meant as a method"):
+        collection.fnd({})

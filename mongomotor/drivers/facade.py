@@ -153,7 +153,7 @@ class SyncClient(_Facade):
     checks_calls: ClassVar[bool] = False
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: D105 - isinstance(client, pymongo.MongoClient)
+    def __class__(self) -> type:  # isinstance(client, pymongo.MongoClient)
         return MongoClient
 
     def __init__(self, *args: Any, **settings: Any) -> None:
@@ -272,6 +272,15 @@ class _Nested(_Facade):
     """A database or collection: its driver object is built from its parent's, per loop."""
 
     _cache: tuple[Any, Any] | None = None
+    name: str | None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # ``coll.fnd({})`` reaches here: ``coll.fnd`` is a sub-collection.
+        name = self.name or ""
+        raise TypeError(
+            f"{type(self).__name__} {name!r} is not callable: if {name.rpartition('.')[2]!r} "
+            "was meant as a method, the driver has no method of that name"
+        )
 
     def _build(self, parent: Any) -> Any:
         raise NotImplementedError
