@@ -36,7 +36,7 @@ __all__ = ["GridFS", "GridIn", "GridOut", "NoFile", "CorruptGridFile"]
 
 
 def _resolve(value: Any) -> Any:
-    """Wait for driver awaitables (wire drivers); mongomock answers directly."""
+    """Wait for driver awaitables (the in-memory writer yields once; others do I/O)."""
     return await_(value) if inspect.isawaitable(value) else value
 
 
@@ -82,7 +82,7 @@ _memory_gridfs_enabled = False
 
 
 class _MemoryGridFS(_DriverGridFS):
-    """Sync ``gridfs`` over mongomock: no I/O, so nothing is awaited."""
+    """Sync ``gridfs`` over mongomock; writes and deletes yield to the loop first."""
 
     def _gridfs(self, db: Any, collection: str) -> Any:
         global _memory_gridfs_enabled
