@@ -65,6 +65,9 @@ def _client_settings(driver: str | None, kwargs: dict[str, Any]) -> dict[str, An
     """Add the ``mongo_client_class`` MongoEngine should build for this alias."""
     kwargs = dict(kwargs)
     if "mongo_client_class" in kwargs:
+        if memory.is_mongomock_class(kwargs["mongo_client_class"]):
+            # MongoEngine's way to ask for mongomock: give it the in-memory driver.
+            kwargs["mongo_client_class"] = memory.client_class_for(kwargs["mongo_client_class"])
         return kwargs
     host = kwargs.get("host")
     if host is not None and memory.is_memory_host(host):

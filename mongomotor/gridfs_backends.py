@@ -10,7 +10,8 @@ MongoEngine's own ``GridFSProxy`` logic calls them:
     data = await (await fs.get(file_id)).read()
 
 Writes and deletes go through each driver's own GridFS code (PyMongo's
-``AsyncGridIn``, Motor's ``AsyncIOMotorGridIn``, sync ``gridfs`` over mongomock).
+``AsyncGridIn``, Motor's ``AsyncIOMotorGridIn``, sync ``gridfs`` over mongomock,
+which yields to the loop before each write as a round trip would).
 Reads fetch one chunk per round trip through the driver facade, so reading a
 file in pieces holds at most one chunk besides what the caller asked for
 (drivers' own readers fetch whole cursor batches, up to 16 MB at a time).
@@ -28,13 +29,14 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME
 
 from mongomotor import connection
 from mongomotor.bridge import await_, awaitable_method
+from mongomotor.drivers.facade import YIELD
 from mongomotor.drivers.memory import MemoryClient
 
 __all__ = ["GridFS", "GridIn", "GridOut", "NoFile", "CorruptGridFile"]
 
 
 def _resolve(value: Any) -> Any:
-    """Wait for driver awaitables (wire drivers); mongomock answers directly."""
+    """Wait for driver awaitables (the in-memory writer yields once; others do I/O)."""
     return await_(value) if inspect.isawaitable(value) else value
 
 
@@ -80,7 +82,7 @@ _memory_gridfs_enabled = False
 
 
 class _MemoryGridFS(_DriverGridFS):
-    """Sync ``gridfs`` over mongomock: no I/O, so nothing is awaited."""
+    """Sync ``gridfs`` over mongomock; writes and deletes yield to the loop first."""
 
     def _gridfs(self, db: Any, collection: str) -> Any:
         global _memory_gridfs_enabled
@@ -96,10 +98,39 @@ class _MemoryGridFS(_DriverGridFS):
         return gridfs.GridFS(db, collection)
 
     def new_file(self, db: Any, collection: str, **kwargs: Any) -> Any:
-        return self._gridfs(db, collection).new_file(**kwargs)
+        return _YieldingGridIn(self._gridfs(db, collection).new_file(**kwargs))
 
-    def delete(self, db: Any, collection: str, file_id: Any) -> None:
+    async def delete(self, db: Any, collection: str, file_id: Any) -> None:
+        await YIELD  # as a server round trip would: other tasks run first
         self._gridfs(db, collection).delete(file_id)
+
+
+class _YieldingGridIn:
+    """mongomock's sync GridIn, yielding to the loop before each write as the wire drivers do."""
+
+    def __init__(self, grid_in: Any) -> None:
+        self._grid_in = grid_in
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_grid_in":
+            raise AttributeError(name)
+        return getattr(self._grid_in, name)
+
+    async def _after_yield(self, name: str, *args: Any) -> Any:
+        await YIELD
+        return getattr(self._grid_in, name)(*args)
+
+    def write(self, data: Any) -> Awaitable[None]:
+        return self._after_yield("write", data)
+
+    def writelines(self, sequence: Any) -> Awaitable[None]:
+        return self._after_yield("writelines", sequence)
+
+    def close(self) -> Awaitable[None]:
+        return self._after_yield("close")
+
+    def abort(self) -> Awaitable[None]:
+        return self._after_yield("abort")
 
 
 def _driver_gridfs(alias: str) -> _DriverGridFS:

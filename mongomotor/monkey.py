@@ -184,10 +184,23 @@ class MonkeyPatcher:
 
         from mongomotor import context_managers
 
-        self.patch_item(me_document, "switch_db", context_managers.switch_db, undo=undo)
-        self.patch_item(
-            me_document, "switch_collection", context_managers.switch_collection, undo=undo
-        )
+        for name in ("switch_db", "switch_collection"):
+            switch = _switch_for_class(
+                getattr(context_managers, name), getattr(me_document, name)
+            )
+            self.patch_item(me_document, name, switch, undo=undo)
+
+
+def _switch_for_class(task_local: Any, mongoengines: Any) -> Any:
+    # Only mongomotor's documents read task-local switches; a plain MongoEngine
+    # document run through run_sync keeps MongoEngine's own switch.
+    def switch(cls: type, *args: Any) -> Any:
+        from mongomotor.document import Document
+
+        chosen = task_local if issubclass(cls, Document) else mongoengines
+        return chosen(cls, *args)
+
+    return switch
 
 
 def install() -> None:

@@ -5,6 +5,11 @@ loop: each I/O call finds the real async client of the running loop, starts
 the driver's coroutine and waits for it with :func:`~mongomotor.bridge.await_`.
 Databases, collections and cursors are lazy descriptions until they do I/O,
 so building a QuerySet or defining a Document never touches the network.
+
+Facade clients, databases and collections answer ``isinstance`` checks for
+PyMongo's sync ``MongoClient``, ``Database`` and ``Collection`` (code ported from
+MongoEngine, and sync ``gridfs.GridFS``, test for them); ``type()`` still names
+the facade class.
 """
 
 from __future__ import annotations
@@ -14,8 +19,12 @@ import collections
 import functools
 import inspect
 import threading
+from collections.abc import Generator
 from typing import Any, ClassVar
 
+from pymongo import MongoClient
+from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import InvalidOperation
 
 from mongomotor import sessions
@@ -23,6 +32,18 @@ from mongomotor.bridge import await_
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
+
+
+class _YieldOnce:
+    """An awaitable that gives the event loop one turn (as ``asyncio.sleep(0)``, cheaper)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield
+
+
+YIELD = _YieldOnce()
 
 
 class Backend:
@@ -66,6 +87,10 @@ class Backend:
         """
         raise NotImplementedError
 
+    def explain(self, cursor: Any) -> Any:
+        """The server's plan for the driver cursor ``cursor`` (an awaitable, or the value)."""
+        return cursor.explain()
+
 
 def unwrap(value: Any) -> Any:
     """The driver object behind a facade object (facades handed back into the driver)."""
@@ -89,10 +114,16 @@ class _Facade:
         if kind is _METHOD:
             return functools.partial(self._call, name)
         if kind is _MISSING:
-            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+            return self._missing_attribute(name)
         return self._client.adapt(getattr(target, name))
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _missing_attribute(self, name: str) -> Any:
+        # As in PyMongo: ``client.admin`` is a database, ``db.things`` a collection.
+        return self[name]  # type: ignore[index]
+
+    def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        # ``name`` is positional-only: operations take a ``name=`` keyword too
+        # (``create_index(keys, name="by_date")``).
         if args:
             args = tuple(unwrap(a) for a in args)
         if kwargs:
@@ -102,7 +133,10 @@ class _Facade:
             name, args = sessions.prepare_call(self._client, target, name, args, kwargs)
         record_operation(name)
         method = getattr(target, name)
-        return self._client.adapt(method(*args, **kwargs))
+        client = self._client
+        if client.checks_calls:
+            client.before_call(name, args, kwargs)
+        return client.adapt(method(*args, **kwargs), self)
 
 
 _METHOD = object()
@@ -133,6 +167,13 @@ class SyncClient(_Facade):
     """
 
     backend: ClassVar[Backend]
+    # Drivers whose calls never leave the thread (the in-memory one) set this and
+    # ``before_call`` to yield to the loop and refuse what a server refuses.
+    checks_calls: ClassVar[bool] = False
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(client, pymongo.MongoClient)
+        return MongoClient
 
     def __init__(self, *args: Any, **settings: Any) -> None:
         if args:
@@ -161,6 +202,7 @@ class SyncClient(_Facade):
     _facade_target = for_running_loop
 
     def _create_for(self, loop: asyncio.AbstractEventLoop) -> Any:
+        self._refuse_if_closed()
         with self._lock:
             for old in [lp for lp in self._per_loop if lp.is_closed()]:
                 self._per_loop.pop(old, None)
@@ -172,8 +214,18 @@ class SyncClient(_Facade):
                 self._closers[loop] = _close_at_loop_shutdown(self.backend, client)
         return client
 
+    _closed = False
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:  # as PyMongo's MongoClient after close()
+            raise InvalidOperation(
+                "mongomotor: this client was closed (disconnect() closes it): "
+                "connect() the alias again and use its new client"
+            )
+
     def close(self) -> None:
         """Close every per-loop client without creating or blocking any loop."""
+        self._closed = True
         with self._lock:
             items = list(self._per_loop.items())
             self._per_loop.clear()
@@ -203,12 +255,25 @@ class SyncClient(_Facade):
     def get_database(self, name: str | None = None, **options: Any) -> SyncDatabase:
         return SyncDatabase(self, name, options)
 
-    def adapt(self, value: Any) -> Any:
-        """Await driver awaitables (inside the bridge) and wrap driver cursors."""
+    def before_call(self, name: str, args: tuple, kwargs: dict) -> None:
+        """Hook run before each operation when ``checks_calls`` is set."""
+
+    @property
+    def _options(self) -> Any:
+        # PyMongo's private name for ``options``; MongoEngine's tests read it.
+        return self.options
+
+    def adapt(self, value: Any, owner: Any = None) -> Any:
+        """Await driver awaitables (inside the bridge) and wrap driver cursors.
+
+        ``owner`` is the facade whose operation returned ``value``: a command
+        cursor (``aggregate``) of a collection knows that collection.
+        """
         if self.backend.is_cursor(value):
-            return SyncCursor(self, real=value)
+            collection = owner if type(owner) is SyncCollection else None
+            return SyncCursor(self, collection=collection, real=value)
         if inspect.isawaitable(value):
-            return self.adapt(await_(value))
+            return self.adapt(await_(value), owner)
         return value
 
     def add_session(self, kwargs: dict[str, Any]) -> None:
@@ -226,6 +291,15 @@ class _Nested(_Facade):
     """A database or collection: its driver object is built from its parent's, per loop."""
 
     _cache: tuple[Any, Any] | None = None
+    name: str | None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # ``coll.fnd({})`` reaches here: ``coll.fnd`` is a sub-collection.
+        name = self.name or ""
+        raise TypeError(
+            f"{type(self).__name__} {name!r} is not callable: if {name.rpartition('.')[2]!r} "
+            "was meant as a method, the driver has no method of that name"
+        )
 
     def _build(self, parent: Any) -> Any:
         raise NotImplementedError
@@ -250,6 +324,10 @@ class SyncDatabase(_Nested):
         # One facade per name, so its per-loop driver collection is built once.
         self._collections: dict[str, SyncCollection] = {}
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(db, pymongo.database.Database)
+        return Database
+
     def _facade_target(self) -> Any:
         return self._driver_object_under(self._client.for_running_loop())
 
@@ -268,6 +346,11 @@ class SyncDatabase(_Nested):
 
     def get_collection(self, name: str, **options: Any) -> SyncCollection:
         return SyncCollection(self, name, {k: v for k, v in options.items() if v is not None})
+
+    def with_options(self, **options: Any) -> SyncDatabase:
+        """This database with other codec options, read preference or concerns (no I/O)."""
+        merged = {**self._options, **{k: v for k, v in options.items() if v is not None}}
+        return SyncDatabase(self._client, self.name, merged)
 
     def create_collection(self, name: str, **kwargs: Any) -> SyncCollection:
         self._call("create_collection", name, **kwargs)
@@ -296,6 +379,10 @@ class SyncCollection(_Nested):
         self.name = name
         self._options = options or {}
         self._derived: dict[str, SyncCollection] = {}
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(coll, pymongo.collection.Collection)
+        return Collection
 
     def _facade_target(self) -> Any:
         return self._driver_object_under(self._database._facade_target())
@@ -343,6 +430,34 @@ class SyncCollection(_Nested):
         return f"<mongomotor collection {self.full_name!r}>"
 
 
+def _check_count(what: str) -> Any:
+    def check(value: Any) -> None:
+        if not isinstance(value, int):
+            raise TypeError(f"{what} must be an integer, not {type(value)}")
+        if what != "limit" and value < 0:
+            raise ValueError(f"{what} must be >= 0")
+
+    return check
+
+
+def _check_milliseconds(what: str) -> Any:
+    def check(value: Any) -> None:
+        if value is not None and not isinstance(value, int):
+            raise TypeError(f"{what} must be an integer or None, not {type(value)}")
+
+    return check
+
+
+# Checks PyMongo's sync cursor makes when an option is chained (a negative
+# limit is allowed: it asks for a single batch).
+_CHAIN_CHECKS = {
+    "skip": _check_count("skip"),
+    "limit": _check_count("limit"),
+    "batch_size": _check_count("batch_size"),
+    "max_time_ms": _check_milliseconds("max_time_ms"),
+    "max_await_time_ms": _check_milliseconds("max_await_time_ms"),
+}
+
 _CHAINABLE = frozenset(
     {
         "sort", "limit", "skip", "hint", "collation", "batch_size", "comment",
@@ -370,6 +485,8 @@ class SyncCursor:
     ) -> None:
         self._client = client
         self._collection = collection
+        # A command cursor (aggregate, list_indexes) exists only as the driver's.
+        self._command = real is not None
         self._args = args
         self._kwargs = kwargs or {}
         self._ops: list[tuple[str, tuple, dict]] = []
@@ -391,9 +508,13 @@ class SyncCursor:
 
     def _chain(self, name: str, *args: Any, **kwargs: Any) -> SyncCursor:
         if self._real is not None:
-            if self._collection is None and name == "batch_size":
+            if self._command and name == "batch_size":
                 return self
             raise InvalidOperation("cannot set options after executing query")
+        check = _CHAIN_CHECKS.get(name)
+        if check is not None and args:
+            # PyMongo's sync cursor refuses a bad value here, when it is given.
+            check(args[0])
         if name == "skip":
             self._skip = args[0]
         elif name == "limit":
@@ -402,7 +523,7 @@ class SyncCursor:
         return self
 
     def clone(self) -> SyncCursor:
-        if self._collection is None:
+        if self._command:
             raise InvalidOperation("a command cursor cannot be cloned")
         twin = SyncCursor(self._client, self._collection, self._args, dict(self._kwargs))
         twin._ops = list(self._ops)
@@ -500,7 +621,7 @@ class SyncCursor:
         return self._collection
 
     def rewind(self) -> SyncCursor:
-        if self._collection is None:
+        if self._command:
             raise InvalidOperation("a command cursor cannot be rewound")
         self._real = None
         self._buffer.clear()
@@ -509,11 +630,17 @@ class SyncCursor:
 
     def explain(self) -> Any:
         record_operation("explain")
-        return self._client.adapt(self.clone()._materialize().explain())
+        real = self.clone()._materialize()
+        if self._client.checks_calls:
+            self._client.before_call("explain", (), {})
+        return self._client.adapt(self._client.backend.explain(real))
 
     def distinct(self, key: str) -> Any:
         record_operation("distinct")
-        return self._client.adapt(self.clone()._materialize().distinct(key))
+        real = self.clone()._materialize()
+        if self._client.checks_calls:
+            self._client.before_call("distinct", (key,), {})
+        return self._client.adapt(real.distinct(key))
 
     def close(self) -> None:
         real, self._real = self._real, None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mongomotor.drivers.facade import Backend, SyncClient
+from mongomotor.bridge import await_, in_bridge
+from mongomotor.drivers.facade import YIELD, Backend, SyncClient
 
 
 class MotorBackend(Backend):
@@ -42,6 +43,14 @@ class MotorBackend(Backend):
 
 class MotorClient(SyncClient):
     """MongoEngine's client for ``connect(driver='motor')``."""
+
+    # Motor starts an operation when its method is called (in a thread), not
+    # when it is awaited: outside the bridge, refuse before calling it.
+    checks_calls = True
+
+    def before_call(self, name: str, args: tuple, kwargs: dict) -> None:
+        if not in_bridge():
+            await_(YIELD)  # raises the error every driver gives I/O outside the bridge
 
     @property
     def backend(self) -> Backend:  # type: ignore[override]
