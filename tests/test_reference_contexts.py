@@ -125,7 +125,7 @@ async def test_loads_in_different_sessions_are_separate_queries_each_in_its_sess
     assert sum(1 for lsid in sent if lsid not in ours) == 1  # the third: in no session of ours
 
 
-@pytest.mark.requires("replica_set", "transactions")
+@pytest.mark.requires("replica_set", "concurrent_transactions")
 async def test_a_transaction_reads_its_own_write_and_a_task_outside_does_not(lane):
     ada_id = ObjectId()
     await CtxUser(name="someone").save()  # the collection exists before the transaction
