@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import threading
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -152,17 +154,66 @@ def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
 
     MongoEngine calls its own methods (``doc.save()`` in a cascade, ``qs.first()``
     in ``get``) from sync code: there they must return the value, not a coroutine.
+    In user code the method is a coroutine function to ``inspect`` (and Sphinx),
+    and a call never awaited is reported under its name ("coroutine
+    'Document.save' was never awaited").
     """
+    qualname = fn.__qualname__
 
     @functools.wraps(fn)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         if in_bridge():
             return fn(self, *args, **kwargs)
         require_loop(f"{_owner_name(self)}.{fn.__name__}()")
-        return run_sync(fn, self, *args, **kwargs)
+        coroutine = run_sync(fn, self, *args, **kwargs)
+        coroutine.__qualname__ = qualname
+        return coroutine
 
     method.__mongomotor_awaitable__ = True  # type: ignore[attr-defined]
-    return method
+    if _mark_coroutine_function is not None:
+        return _mark_coroutine_function(method)
+    return _CoroutineMethod(method)
+
+
+# Python 3.12+ lets a plain function declare itself a coroutine function.
+_mark_coroutine_function = getattr(inspect, "markcoroutinefunction", None)
+
+
+class _CoroutineMethod:
+    """A method ``inspect.iscoroutinefunction`` accepts on Python 3.10 and 3.11.
+
+    There, inspect reads the CO_COROUTINE flag of a function's code, or of a
+    "function-like" object's ``__code__``. The code run is ``method``'s (the
+    flagged code only describes it), called through a ``staticmethod``, whose
+    call is C code: binding costs one Python-level ``__get__``.
+    """
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, method)
+        self._call = staticmethod(method)
+        for target in (self, self._call):
+            _describe_as_coroutine(target, method)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return types.MethodType(self._call, instance)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__wrapped__(*args, **kwargs)
+
+
+_NOT_A_COROUTINE = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def _describe_as_coroutine(target: Any, method: Callable[..., Any]) -> None:
+    """Give ``target`` what inspect reads of a function: ``method``'s, flagged as a coroutine."""
+    source = inspect.unwrap(method)
+    code = getattr(source, "__code__", method.__code__)
+    flags = (code.co_flags & ~_NOT_A_COROUTINE) | inspect.CO_COROUTINE
+    target.__code__ = code.replace(co_flags=flags)
+    target.__defaults__ = getattr(source, "__defaults__", None)
+    target.__kwdefaults__ = getattr(source, "__kwdefaults__", None)
 
 
 def _owner_name(obj: Any) -> str:

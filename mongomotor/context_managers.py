@@ -11,14 +11,25 @@ MongoEngine's versions change class attributes (``_meta['db_alias']``,
 event loop would see. These keep their state in contextvars: it applies to
 the task that entered the block, to the tasks it starts, and to MongoEngine's
 code run for it in the bridge. Each is usable as ``with`` and ``async with``.
+
+Importing mongomotor upgrades MongoEngine's own ``switch_db``,
+``switch_collection``, ``no_dereference`` and ``no_sub_classes`` in place to
+these (see :func:`mongomotor.monkey.install`), so a ported
+``from mongoengine.context_managers import switch_db`` is task-local too, and
+plain sync MongoEngine code using them becomes thread-safe. MongoEngine's
+``query_counter`` counts this task's operations when entered in a coroutine on
+a mongomotor alias, and keeps its database profiler in sync code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, TypeVar
 
+import mongoengine.connection as me_connection
 import mongoengine.context_managers as me_context_managers
 from mongoengine.common import _import_class
 from mongoengine.context_managers import set_read_write_concern, set_write_concern
@@ -49,9 +60,14 @@ _db_aliases: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
 _collection_names: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
     "mongomotor_collection_names", default=_EMPTY
 )
-# Classes inside no_dereference blocks, and the ids of their reference fields.
-_no_deref_classes: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
-    "mongomotor_no_deref_classes", default=frozenset()
+# {plain MongoEngine class: {"collection": ...}}: the collection a switch block
+# built for it (MongoEngine's own classes cache theirs in a class attribute).
+_block_collections: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_block_collections", default=_EMPTY
+)
+# {class: depth} of the no_dereference blocks, and the ids of their reference fields.
+_no_deref_classes: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_no_deref_classes", default=_EMPTY
 )
 _no_deref_fields: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
     "mongomotor_no_deref_fields", default=frozenset()
@@ -85,6 +101,55 @@ def no_dereferencing_active_for_class(cls: type) -> bool:
 def field_no_dereference_active(field: Any) -> bool:
     """True if ``field`` belongs to a class inside a ``no_dereference`` block of this task."""
     return id(field) in _no_deref_fields.get()
+
+
+def register_no_dereferencing_for_class(cls: type) -> None:
+    """Enter a ``no_dereference(cls)`` level in this task (MongoEngine's generator calls it)."""
+    depths = _no_deref_classes.get()
+    _no_deref_classes.set(_with(depths, cls, depths.get(cls, 0) + 1))
+
+
+def unregister_no_dereferencing_for_class(cls: type) -> None:
+    """Leave a ``no_dereference(cls)`` level of this task."""
+    depths = dict(_no_deref_classes.get())
+    depth = depths.pop(cls, 0) - 1
+    if depth > 0:
+        depths[cls] = depth
+    _no_deref_classes.set(MappingProxyType(depths))
+
+
+@contextlib.contextmanager
+def no_dereference_for_fields(*fields: Any) -> Iterator[None]:
+    """Within the block, ``fields`` do not dereference in this task."""
+    token = _no_deref_fields.set(_no_deref_fields.get() | {id(field) for field in fields})
+    try:
+        yield None
+    finally:
+        _no_deref_fields.reset(token)
+
+
+def block_collection(cls: type, build: Any, prepare: Any) -> Any:
+    """The collection of a plain MongoEngine class for this task, or None outside switch blocks.
+
+    Inside a ``switch_db`` / ``switch_collection`` block of ``cls``, the first
+    call makes it with ``build(cls)``, keeps it for the block, then runs
+    ``prepare(cls)`` (indexes, as MongoEngine does on a class's first use).
+    """
+    cache = _block_collections.get().get(cls)
+    if cache is None:
+        return None
+    collection = cache.get("collection")
+    if collection is None:
+        collection = cache["collection"] = build(cls)
+        prepare(cls)
+    return collection
+
+
+def forget_block_collection(cls: type) -> None:
+    """After a drop, the block's next use builds (and indexes) the collection again."""
+    cache = _block_collections.get().get(cls)
+    if cache is not None:
+        cache.clear()
 
 
 class _TaskLocal(Generic[D]):
@@ -133,12 +198,17 @@ class switch_db(_TaskLocal[D]):
             await User(name="old").save()
     """
 
+    # Methods call their base explicitly: mongomotor.monkey installs them on
+    # MongoEngine's class of the same name.
     def __init__(self, cls: D, db_alias: str) -> None:
-        super().__init__(cls)
+        _TaskLocal.__init__(self, cls)
         self.db_alias = db_alias
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
-        return [(_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias))]
+        return [
+            (_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias)),
+            (_block_collections, _with(_block_collections.get(), self.cls, {})),
+        ]
 
 
 class switch_collection(_TaskLocal[D]):
@@ -149,12 +219,13 @@ class switch_collection(_TaskLocal[D]):
     """
 
     def __init__(self, cls: D, collection_name: str) -> None:
-        super().__init__(cls)
+        _TaskLocal.__init__(self, cls)
         self.collection_name = collection_name
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
         return [
-            (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name))
+            (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name)),
+            (_block_collections, _with(_block_collections.get(), self.cls, {})),
         ]
 
 
@@ -175,8 +246,9 @@ class no_dereference(_TaskLocal[D]):
             for field in self.cls._fields.values()
             if isinstance(field, reference_types)
         }
+        depths = _no_deref_classes.get()
         return [
-            (_no_deref_classes, _no_deref_classes.get() | {self.cls}),
+            (_no_deref_classes, _with(depths, self.cls, depths.get(self.cls, 0) + 1)),
             (_no_deref_fields, _no_deref_fields.get() | field_ids),
         ]
 
@@ -215,6 +287,24 @@ class _TaskLocalSubclasses:
         if self.owner in _no_sub_classes.get():
             return (self.owner._class_name,)
         return self.subclasses
+
+
+def task_counter_for(alias: str) -> query_counter | None:
+    """The counter that stands in for MongoEngine's ``query_counter(alias)``, or None.
+
+    In user code on a mongomotor alias, MongoEngine's counter could not read
+    the profiler without blocking, and would count every task's operations:
+    this task's are counted instead. Sync code (inside the bridge, or plain
+    MongoEngine) keeps MongoEngine's profiler (None).
+    """
+    from mongomotor.bridge import in_bridge
+    from mongomotor.drivers import SyncClient
+
+    if in_bridge():
+        return None
+    if not isinstance(me_connection.get_connection(alias), SyncClient):
+        return None
+    return query_counter(alias)
 
 
 class query_counter:
