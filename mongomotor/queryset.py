@@ -273,7 +273,7 @@ class AsyncQuerySetMixin:
     def __contains__(self, document: Any) -> bool:
         if in_bridge():  # MongoEngine defines none: Python's search through __iter__
             return any(item is document or item == document for item in super().__iter__())
-        raise _blocking("`doc in QuerySet`", "`await qs.filter(pk=doc.pk).count() > 0`")
+        raise _blocking("`doc in QuerySet`", "`await qs.filter(pk=doc.pk).first() is not None`")
 
     def __repr__(self) -> str:
         if in_bridge():
