@@ -125,7 +125,7 @@ def no_dereference_for_fields(*fields: Any) -> Iterator[None]:
     try:
         yield None
     finally:
-        _no_deref_fields.reset(token)
+        _reset(_no_deref_fields, token)
 
 
 def block_collection(cls: type, build: Any, prepare: Any) -> Any:
@@ -173,7 +173,7 @@ class _TaskLocal(Generic[D]):
         tb: TracebackType | None,
     ) -> None:
         for var, token in reversed(self._tokens.pop()):
-            var.reset(token)
+            _reset(var, token)
 
     async def __aenter__(self) -> D:
         return self.__enter__()
@@ -185,6 +185,19 @@ class _TaskLocal(Generic[D]):
         tb: TracebackType | None,
     ) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+def _reset(var: contextvars.ContextVar, token: contextvars.Token) -> None:
+    try:
+        var.reset(token)
+    except ValueError:
+        # Left in another context than entered: a sync FastAPI dependency
+        # enters and leaves in two worker threads, each with its own copy of
+        # the request's context. Put back what the block found.
+        old = token.old_value
+        if old is contextvars.Token.MISSING:
+            old = contextvars.Context().run(var.get)  # the variable's default
+        var.set(old)
 
 
 def _with(mapping: MappingProxyType, key: Any, value: Any) -> MappingProxyType:
