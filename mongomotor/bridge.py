@@ -14,7 +14,6 @@ import contextvars
 import functools
 import inspect
 import threading
-import types
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -172,48 +171,31 @@ def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
     method.__mongomotor_awaitable__ = True  # type: ignore[attr-defined]
     if _mark_coroutine_function is not None:
         return _mark_coroutine_function(method)
-    return _CoroutineMethod(method)
+    return _coroutine_method(method)
 
 
 # Python 3.12+ lets a plain function declare itself a coroutine function.
 _mark_coroutine_function = getattr(inspect, "markcoroutinefunction", None)
-
-
-class _CoroutineMethod:
-    """A method ``inspect.iscoroutinefunction`` accepts on Python 3.10 and 3.11.
-
-    There, inspect reads the CO_COROUTINE flag of a function's code, or of a
-    "function-like" object's ``__code__``. The code run is ``method``'s (the
-    flagged code only describes it), called through a ``staticmethod``, whose
-    call is C code: binding costs one Python-level ``__get__``.
-    """
-
-    def __init__(self, method: Callable[..., Any]) -> None:
-        functools.update_wrapper(self, method)
-        self._call = staticmethod(method)
-        for target in (self, self._call):
-            _describe_as_coroutine(target, method)
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        return types.MethodType(self._call, instance)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__wrapped__(*args, **kwargs)
-
-
 _NOT_A_COROUTINE = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 
-def _describe_as_coroutine(target: Any, method: Callable[..., Any]) -> None:
-    """Give ``target`` what inspect reads of a function: ``method``'s, flagged as a coroutine."""
+def _coroutine_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as a method ``inspect.iscoroutinefunction`` accepts, on Python 3.10 and 3.11.
+
+    There inspect reads the CO_COROUTINE flag from a function's code, or from
+    the ``__code__`` of a "function-like" callable that is not a function.
+    ``lru_cache(maxsize=0)`` makes one that caches nothing, binds to instances
+    and calls ``method`` in C (a Python ``__get__`` would double the cost of
+    the call); the flagged code it carries only describes ``method``.
+    """
+    wrapper = functools.lru_cache(maxsize=0)(method)
     source = inspect.unwrap(method)
     code = getattr(source, "__code__", method.__code__)
     flags = (code.co_flags & ~_NOT_A_COROUTINE) | inspect.CO_COROUTINE
-    target.__code__ = code.replace(co_flags=flags)
-    target.__defaults__ = getattr(source, "__defaults__", None)
-    target.__kwdefaults__ = getattr(source, "__kwdefaults__", None)
+    wrapper.__code__ = code.replace(co_flags=flags)  # type: ignore[attr-defined]
+    wrapper.__defaults__ = getattr(source, "__defaults__", None)  # type: ignore[attr-defined]
+    wrapper.__kwdefaults__ = getattr(source, "__kwdefaults__", None)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _owner_name(obj: Any) -> str:
