@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 from collections.abc import Iterator
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, TypeVar
@@ -128,28 +129,94 @@ def no_dereference_for_fields(*fields: Any) -> Iterator[None]:
         _reset(_no_deref_fields, token)
 
 
-def block_collection(cls: type, build: Any, prepare: Any) -> Any:
-    """The collection of a plain MongoEngine class for this task, or None outside switch blocks.
+_following = threading.Lock()
 
-    Inside a ``switch_db`` / ``switch_collection`` block of ``cls``, the first
-    call makes it with ``build(cls)``, keeps it for the block, then runs
-    ``prepare(cls)`` (indexes, as MongoEngine does on a class's first use).
+
+def follow_switches(cls: type) -> None:
+    """Make a plain MongoEngine class follow this module's switch blocks (once per class).
+
+    mongomotor's documents read the task-local switches themselves. A plain
+    ``mongoengine.Document`` class gets, on its first ``switch_db`` /
+    ``switch_collection`` block, its own ``_get_db``, ``_get_collection_name``,
+    ``_get_collection`` and ``drop_collection`` that read them, and are
+    MongoEngine's outside a block. Classes never switched (mongomotor's
+    included) are left exactly as they are.
     """
-    cache = _block_collections.get().get(cls)
-    if cache is None:
-        return None
-    collection = cache.get("collection")
-    if collection is None:
-        collection = cache["collection"] = build(cls)
-        prepare(cls)
-    return collection
+    from mongoengine.document import Document as MongoEngineDocument
+
+    from mongomotor.document import Document
+
+    if not issubclass(cls, MongoEngineDocument) or issubclass(cls, Document):
+        return
+    with _following:
+        if cls.__dict__.get("_mm_follows_switches"):
+            return
+        for name, make in _SWITCH_AWARE.items():
+            original = getattr(cls, name).__func__
+            method = make(original)
+            method.__doc__ = original.__doc__
+            type.__setattr__(cls, name, classmethod(method))
+        type.__setattr__(cls, "_mm_follows_switches", True)
 
 
-def forget_block_collection(cls: type) -> None:
-    """After a drop, the block's next use builds (and indexes) the collection again."""
-    cache = _block_collections.get().get(cls)
-    if cache is not None:
-        cache.clear()
+def _switch_aware_get_db(original: Any) -> Any:
+    def _get_db(cls: Any) -> Any:
+        alias = _db_aliases.get().get(cls)
+        return original(cls) if alias is None else me_connection.get_db(alias)
+
+    return _get_db
+
+
+def _switch_aware_get_collection_name(original: Any) -> Any:
+    def _get_collection_name(cls: Any) -> Any:
+        name = _collection_names.get().get(cls)
+        return original(cls) if name is None else name
+
+    return _get_collection_name
+
+
+def _switch_aware_get_collection(original: Any) -> Any:
+    def _get_collection(cls: Any) -> Any:
+        # A switch block keeps the collection it built (MongoEngine caches the
+        # class's own in a class attribute, which every task would see).
+        cache = _block_collections.get().get(cls)
+        if cache is None:
+            return original(cls)
+        collection = cache.get("collection")
+        if collection is None:
+            collection = cache["collection"] = _build_collection(cls)
+            if cls._meta.get("auto_create_index", True) and cls._get_db().client.is_primary:
+                cls.ensure_indexes()
+        return collection
+
+    return _get_collection
+
+
+def _switch_aware_drop_collection(original: Any) -> Any:
+    def drop_collection(cls: Any) -> Any:
+        cache = _block_collections.get().get(cls)
+        if cache is not None:
+            cache.clear()  # the block's next use makes (and indexes) it again
+        return original(cls)
+
+    return drop_collection
+
+
+def _build_collection(cls: Any) -> Any:
+    """A plain class's collection in a switch block, made as on the class's first use."""
+    if cls._meta.get("max_size") or cls._meta.get("max_documents"):
+        return cls._get_capped_collection()
+    if cls._meta.get("timeseries"):
+        return cls._get_timeseries_collection()
+    return cls._get_db()[cls._get_collection_name()]
+
+
+_SWITCH_AWARE = {
+    "_get_db": _switch_aware_get_db,
+    "_get_collection_name": _switch_aware_get_collection_name,
+    "_get_collection": _switch_aware_get_collection,
+    "drop_collection": _switch_aware_drop_collection,
+}
 
 
 class _TaskLocal(Generic[D]):
@@ -218,6 +285,7 @@ class switch_db(_TaskLocal[D]):
         self.db_alias = db_alias
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        follow_switches(self.cls)
         return [
             (_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias)),
             (_block_collections, _with(_block_collections.get(), self.cls, {})),
@@ -236,6 +304,7 @@ class switch_collection(_TaskLocal[D]):
         self.collection_name = collection_name
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        follow_switches(self.cls)
         return [
             (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name)),
             (_block_collections, _with(_block_collections.get(), self.cls, {})),

@@ -184,7 +184,8 @@ class MonkeyPatcher:
         function) the helpers it calls, so references imported before
         mongomotor change too. ``query_counter`` counts this task's operations
         in user code on a mongomotor alias, and keeps MongoEngine's profiler
-        in sync code.
+        in sync code. A plain MongoEngine class entering a switch block is made
+        to follow it (:func:`mongomotor.context_managers.follow_switches`).
         """
         import mongoengine.context_managers as me_cm
 
@@ -209,70 +210,9 @@ class MonkeyPatcher:
         for name, method in _task_counting_methods(me_cm.query_counter).items():
             self.patch_item(me_cm.query_counter, name, method, undo=undo)
 
-    def patch_switch_aware_documents(self, undo: bool = True) -> None:
-        """Plain MongoEngine documents follow this task's ``switch_db`` / ``switch_collection``.
-
-        mongomotor's documents read the task-local switches themselves; these
-        make MongoEngine's ``Document`` do the same (its ``_get_db``,
-        ``_get_collection_name``, ``_get_collection``, ``drop_collection``),
-        so sync MongoEngine code using the context managers still switches.
-        Outside a switch block each is MongoEngine's own.
-        """
-        from mongoengine.base.document import BaseDocument
-        from mongoengine.document import Document
-
-        from mongomotor import context_managers as ours
-
-        get_db = _original(Document.__dict__["_get_db"].__func__)
-        get_name = _original(BaseDocument.__dict__["_get_collection_name"].__func__)
-        get_collection = _original(Document.__dict__["_get_collection"].__func__)
-        drop_collection = _original(Document.__dict__["drop_collection"].__func__)
-
-        def _get_db(cls: Any) -> Any:
-            alias = ours.switched_db_alias(cls)
-            return get_db(cls) if alias is None else me_connection.get_db(alias)
-
-        def _get_collection_name(cls: Any) -> Any:
-            name = ours.switched_collection_name(cls)
-            return get_name(cls) if name is None else name
-
-        def _get_collection(cls: Any) -> Any:
-            collection = ours.block_collection(cls, _build_collection, _index_collection)
-            return get_collection(cls) if collection is None else collection
-
-        def _drop_collection(cls: Any) -> Any:
-            ours.forget_block_collection(cls)
-            return drop_collection(cls)
-
-        for name, function, original in (
-            ("_get_db", _get_db, get_db),
-            ("_get_collection_name", _get_collection_name, get_name),
-            ("_get_collection", _get_collection, get_collection),
-            ("drop_collection", _drop_collection, drop_collection),
-        ):
-            function.__mongomotor_original__ = original  # type: ignore[attr-defined]
-            function.__doc__ = original.__doc__
-            self.patch_item(Document, name, classmethod(function), undo=undo)
-
 
 def _original(function: Any) -> Any:
     return getattr(function, "__mongomotor_original__", function)
-
-
-def _build_collection(cls: Any) -> Any:
-    """A plain class's collection in a switch block, made as on the class's first use."""
-    if cls._meta.get("max_size") or cls._meta.get("max_documents"):
-        collection = cls._get_capped_collection()
-    elif cls._meta.get("timeseries"):
-        collection = cls._get_timeseries_collection()
-    else:
-        collection = cls._get_db()[cls._get_collection_name()]
-    return collection
-
-
-def _index_collection(cls: Any) -> None:
-    if cls._meta.get("auto_create_index", True) and cls._get_db().client.is_primary:
-        cls.ensure_indexes()
 
 
 def _task_counting_methods(counter_class: type) -> dict[str, Any]:
@@ -330,7 +270,6 @@ def install() -> None:
     patcher.patch_no_dereferencing_active_for_class(undo=False)
     patcher.patch_dereference(undo=False)
     patcher.patch_context_managers(undo=False)
-    patcher.patch_switch_aware_documents(undo=False)
     patcher.patch_embedded_document_list_save(undo=False)
 
 

@@ -265,6 +265,38 @@ def _run_threads(target) -> list:
     return results
 
 
+class DropBridgeGroup(mongoengine.Document):
+    """A plain MongoEngine class on a mongomotor alias, used by sync code in the bridge."""
+
+    name = mongoengine.StringField()
+    meta = {"indexes": ["name"]}
+
+
+async def test_plain_mongoengine_class_switches_in_the_bridge_as_mongoengine_does(lane):
+    lane.connect("drop_a")
+
+    def mongoengine_test():  # MongoEngine's own switch_db and switch_collection tests, in short
+        DropBridgeGroup.drop_collection()
+        DropBridgeGroup(name="default").save()
+        with switch_db(DropBridgeGroup, "drop_a") as Group:
+            assert Group.objects.count() == 0
+            Group(name="a").save()
+            assert Group.objects.count() == 1
+            indexed = [list(spec["key"]) for spec in Group._get_collection().list_indexes()]
+            Group.drop_collection()
+            assert Group.objects.count() == 0
+            Group(name="again").save()  # the dropped collection is made and indexed again
+            reindexed = [list(spec["key"]) for spec in Group._get_collection().list_indexes()]
+        with switch_collection(DropBridgeGroup, "drop_bridge_other") as Group:
+            Group(name="other").save()
+            assert [g.name for g in Group.objects] == ["other"]
+        return [g.name for g in DropBridgeGroup.objects], indexed, reindexed
+
+    names, indexed, reindexed = await run_sync(mongoengine_test)
+    assert names == ["default"]
+    assert ["name"] in indexed and ["name"] in reindexed
+
+
 def test_plain_mongoengine_switch_db_and_switch_collection_are_thread_safe(lane):
     _connect_sync(lane, "drop_sync")
     _connect_sync(lane, "drop_sync_b")
