@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -12,7 +13,10 @@ fastapi = pytest.importorskip("fastapi", reason="the test extra installs fastapi
 httpx = pytest.importorskip("httpx", reason="the test extra installs httpx")
 
 from fastapi import Depends, FastAPI, Header  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+
+with warnings.catch_warnings():  # Starlette now prefers httpx2; httpx still works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
 from mongoengine.context_managers import switch_db  # noqa: E402  (a port keeps this line)
 
 import mongomotor  # noqa: E402
