@@ -139,10 +139,10 @@ def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting | None:
 
     The alias is forgotten at once, and the driver's clients of every loop are
     closed. In a coroutine the running loop's client closes in a task started
-    at once, and the awaitable returned waits for it (not awaited, the close
-    still happens, but ``asyncio.run`` may end the loop first). Elsewhere,
-    including sync code under :func:`~mongomotor.run_sync`, nothing is left
-    to wait for: it returns None.
+    at once, and the awaitable returned waits for it; not awaited, the close
+    still runs to its end (at the latest while ``asyncio.run`` shuts the loop
+    down). Elsewhere, including sync code under :func:`~mongomotor.run_sync`,
+    the close is done on return, and it returns None.
     """
     client = me_connection._connections.get(alias)
     closing = None

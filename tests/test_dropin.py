@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import os
+import subprocess
+import sys
 import threading
 import warnings
+from pathlib import Path
 
 import mongoengine
 import mongomock
@@ -30,6 +34,7 @@ from mongomotor import Document, QuerySet, run_sync
 from mongomotor.fields import IntField, ReferenceField, StringField
 
 TASKS = 200
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class DropTenantNote(Document):
@@ -433,3 +438,55 @@ async def test_in_on_a_queryset_searches_as_mongoengine_inside_the_bridge(lane):
 async def test_blocking_queryset_dunders_refuse_with_the_awaitable(lane, blocking):
     with pytest.raises(TypeError, match=r"would block the event loop: use `(await|async for)"):
         blocking(DropTenantNote.objects)
+
+
+EARLY_IMPORT_SCRIPT = """
+import asyncio
+from mongoengine.context_managers import no_dereference, switch_db   # before mongomotor
+
+import mongomotor
+from mongomotor import Document
+from mongomotor.fields import ReferenceField, StringField
+
+
+class Author(Document):
+    name = StringField()
+
+
+class Post(Document):
+    author = ReferenceField(Author)
+
+
+async def main():
+    mongomotor.connect("early", host="mongomock://localhost", uuidRepresentation="standard")
+    mongomotor.connect("early_b", alias="b", host="mongomock://localhost",
+                       uuidRepresentation="standard")
+    await Post(author=await Author(name="ann").save()).save()
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def switched():
+        with switch_db(Author, "b"), no_dereference(Post):
+            inside.set()
+            await release.wait()
+            return await Author.objects.count(), type((await Post.objects.first()).author).__name__
+
+    async def plain():
+        await inside.wait()
+        try:
+            return await Author.objects.count(), type((await Post.objects.first()).author).__name__
+        finally:
+            release.set()
+
+    print(await asyncio.gather(switched(), plain()))
+
+
+asyncio.run(main())
+"""
+
+
+def test_names_imported_from_mongoengine_before_mongomotor_are_task_local_too():
+    done = subprocess.run([sys.executable, "-c", EARLY_IMPORT_SCRIPT], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(0, 'DBRef'), (1, 'AwaitableReference')]"
