@@ -1,3 +1,4 @@
+# ruff: noqa: F405  (__all__ names what the two star imports below bring)
 """mongomotor: MongoEngine documents, awaited on asyncio.
 
     from mongomotor import Document, connect
@@ -5,11 +6,22 @@
 
     connect("blog", host="mongodb://localhost:27017")
     post = await Post(title="Hello").save()
+
+``from mongomotor import *`` gives every name of ``mongoengine.__all__``
+(mongomotor's version wherever one exists: documents, fields, QuerySet,
+connection functions) plus mongomotor's own (``run_sync``, context managers,
+transactions), so a port changes only its import lines.
 """
+
+from mongoengine.connection import DEFAULT_DATABASE_NAME, ConnectionFailure
+from mongoengine.document import InvalidCollectionError
+from mongoengine.errors import *  # noqa: F403  (MongoEngine's own exceptions)
+from mongoengine.queryset import Q, QueryFieldList
 
 from mongomotor import monkey, signals
 from mongomotor.bridge import await_, run_sync
 from mongomotor.connection import (
+    DEFAULT_CONNECTION_NAME,
     connect,
     disconnect,
     disconnect_all,
@@ -34,13 +46,33 @@ from mongomotor.document import (
     EmbeddedDocument,
     MapReduceDocument,
 )
-from mongomotor.queryset import QuerySet, QuerySetNoCache, queryset_manager
+from mongomotor.fields import *  # noqa: F403  (every field; mongomotor's where a value needs I/O)
+from mongomotor.queryset import (
+    CASCADE,
+    DENY,
+    DO_NOTHING,
+    NULLIFY,
+    PULL,
+    QuerySet,
+    QuerySetManager,
+    QuerySetNoCache,
+    queryset_manager,
+)
 from mongomotor.readiness import ping
 from mongomotor.sessions import (
     run_in_transaction,
     run_transaction,
     start_session,
     transactional,
+)
+from mongomotor.signals import (
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_init,
+    pre_save,
+    pre_save_post_validation,
 )
 
 monkey.install()
@@ -49,26 +81,45 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncCursor",
+    "await_",
+    "CASCADE",
+    "connect",
+    "ConnectionFailure",
+    "DEFAULT_CONNECTION_NAME",
+    "DEFAULT_DATABASE_NAME",
+    "DENY",
+    "disconnect",
+    "disconnect_all",
+    "DO_NOTHING",
     "Document",
     "DynamicDocument",
     "DynamicEmbeddedDocument",
     "EmbeddedDocument",
-    "MapReduceDocument",
-    "QuerySet",
-    "QuerySetNoCache",
-    "await_",
-    "connect",
-    "disconnect",
-    "disconnect_all",
     "get_connection",
     "get_db",
     "get_db_version",
     "get_mongodb_version",
+    "InvalidCollectionError",
+    "MapReduceDocument",
     "no_dereference",
     "no_sub_classes",
     "ping",
+    "NULLIFY",
+    "post_delete",
+    "post_init",
+    "post_save",
+    "pre_delete",
+    "pre_init",
+    "pre_save",
+    "pre_save_post_validation",
+    "PULL",
+    "Q",
     "query_counter",
+    "QueryFieldList",
+    "QuerySet",
     "queryset_manager",
+    "QuerySetManager",
+    "QuerySetNoCache",
     "register_connection",
     "run_in_transaction",
     "run_sync",
@@ -78,4 +129,63 @@ __all__ = [
     "switch_collection",
     "switch_db",
     "transactional",
+    # every field (mongoengine.fields.__all__)
+    "StringField",
+    "URLField",
+    "EmailField",
+    "IntField",
+    "LongField",
+    "FloatField",
+    "DecimalField",
+    "BooleanField",
+    "DateTimeField",
+    "DateField",
+    "ComplexDateTimeField",
+    "EmbeddedDocumentField",
+    "ObjectIdField",
+    "GenericEmbeddedDocumentField",
+    "DynamicField",
+    "ListField",
+    "SortedListField",
+    "EmbeddedDocumentListField",
+    "DictField",
+    "MapField",
+    "ReferenceField",
+    "CachedReferenceField",
+    "LazyReferenceField",
+    "GenericLazyReferenceField",
+    "GenericReferenceField",
+    "BinaryField",
+    "GridFSError",
+    "GridFSProxy",
+    "FileField",
+    "ImageGridFsProxy",
+    "ImproperlyConfigured",
+    "ImageField",
+    "GeoPointField",
+    "PointField",
+    "LineStringField",
+    "PolygonField",
+    "SequenceField",
+    "UUIDField",
+    "EnumField",
+    "MultiPointField",
+    "MultiLineStringField",
+    "MultiPolygonField",
+    "GeoJsonBaseField",
+    "Decimal128Field",
+    # MongoEngine's exceptions (mongoengine.errors.__all__)
+    "NotRegistered",
+    "InvalidDocumentError",
+    "LookUpError",
+    "DoesNotExist",
+    "MultipleObjectsReturned",
+    "InvalidQueryError",
+    "OperationError",
+    "NotUniqueError",
+    "BulkWriteError",
+    "FieldDoesNotExist",
+    "ValidationError",
+    "SaveConditionError",
+    "DeprecatedError",
 ]

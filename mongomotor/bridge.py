@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -152,17 +153,49 @@ def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
 
     MongoEngine calls its own methods (``doc.save()`` in a cascade, ``qs.first()``
     in ``get``) from sync code: there they must return the value, not a coroutine.
+    In user code the method is a coroutine function to ``inspect`` (and Sphinx),
+    and a call never awaited is reported under its name ("coroutine
+    'Document.save' was never awaited").
     """
+    qualname = fn.__qualname__
 
     @functools.wraps(fn)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         if in_bridge():
             return fn(self, *args, **kwargs)
         require_loop(f"{_owner_name(self)}.{fn.__name__}()")
-        return run_sync(fn, self, *args, **kwargs)
+        coroutine = run_sync(fn, self, *args, **kwargs)
+        coroutine.__qualname__ = qualname
+        return coroutine
 
     method.__mongomotor_awaitable__ = True  # type: ignore[attr-defined]
-    return method
+    if _mark_coroutine_function is not None:
+        return _mark_coroutine_function(method)
+    return _coroutine_method(method)
+
+
+# Python 3.12+ lets a plain function declare itself a coroutine function.
+_mark_coroutine_function = getattr(inspect, "markcoroutinefunction", None)
+_NOT_A_COROUTINE = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def _coroutine_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as a method ``inspect.iscoroutinefunction`` accepts, on Python 3.10 and 3.11.
+
+    There inspect reads the CO_COROUTINE flag from a function's code, or from
+    the ``__code__`` of a "function-like" callable that is not a function.
+    ``lru_cache(maxsize=0)`` makes one that caches nothing, binds to instances
+    and calls ``method`` in C (a Python ``__get__`` would double the cost of
+    the call); the flagged code it carries only describes ``method``.
+    """
+    wrapper = functools.lru_cache(maxsize=0)(method)
+    source = inspect.unwrap(method)
+    code = getattr(source, "__code__", method.__code__)
+    flags = (code.co_flags & ~_NOT_A_COROUTINE) | inspect.CO_COROUTINE
+    wrapper.__code__ = code.replace(co_flags=flags)  # type: ignore[attr-defined]
+    wrapper.__defaults__ = getattr(source, "__defaults__", None)  # type: ignore[attr-defined]
+    wrapper.__kwdefaults__ = getattr(source, "__kwdefaults__", None)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _owner_name(obj: Any) -> str:

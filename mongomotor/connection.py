@@ -11,7 +11,9 @@ once per event loop: ``connect`` itself does no I/O.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Generator
 from typing import Any
 
 import mongoengine.connection as me_connection
@@ -132,14 +134,63 @@ def connect(
     return _register(me_connection.connect, db, alias, **_client_settings(driver, kwargs))
 
 
-def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> None:
-    """Close the clients of ``alias`` (on every loop) and forget its settings."""
+def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting | None:
+    """Close the connection with a given alias.
+
+        await disconnect("archive")   # in a coroutine: returns once the client is closed
+        disconnect("archive")         # outside a running loop: closed on return
+
+    The alias is forgotten at once, and the driver's clients of every loop are
+    closed. In a coroutine the running loop's client closes in a task started
+    at once, and the awaitable returned waits for it; not awaited, the close
+    still runs to its end (at the latest while ``asyncio.run`` shuts the loop
+    down). Elsewhere, including sync code under :func:`~mongomotor.run_sync`,
+    the close is done on return, and it returns None.
+    """
+    client = me_connection._connections.get(alias)
+    closing = None
+    if client is not None and not _shared(client, alias):
+        closing = client.close()  # MongoEngine's disconnect below finds it closed
     me_connection.disconnect(alias)
+    return _disconnecting([closing])
 
 
-def disconnect_all() -> None:
-    """Close every alias."""
-    me_connection.disconnect_all()
+def disconnect_all() -> Disconnecting | None:
+    """Close every alias; awaitable in a coroutine, as :func:`disconnect`.
+
+        await disconnect_all()   # in a FastAPI lifespan, after `yield`
+    """
+    closings = [disconnect(alias) for alias in list(me_connection._connections)]
+    return _disconnecting(closings)
+
+
+class Disconnecting:
+    """What :func:`disconnect` returns on a running loop: await it to wait for the close."""
+
+    __slots__ = ("_closings",)
+
+    def __init__(self, closings: list[Any]) -> None:
+        self._closings = closings
+
+    def __await__(self) -> Generator[Any, None, None]:
+        for closing in self._closings:
+            yield from closing.__await__()
+
+
+def _shared(client: Any, alias: str) -> bool:
+    # MongoEngine shares a client between aliases with the same settings and
+    # closes it with the last of them.
+    return any(c is client for a, c in me_connection._connections.items() if a != alias)
+
+
+def _disconnecting(closings: list[Any]) -> Disconnecting | None:
+    if in_bridge():
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return Disconnecting([c for c in closings if c is not None])
 
 
 def _registered_client(alias: str) -> Any:

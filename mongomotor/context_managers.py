@@ -11,14 +11,26 @@ MongoEngine's versions change class attributes (``_meta['db_alias']``,
 event loop would see. These keep their state in contextvars: it applies to
 the task that entered the block, to the tasks it starts, and to MongoEngine's
 code run for it in the bridge. Each is usable as ``with`` and ``async with``.
+
+Importing mongomotor upgrades MongoEngine's own ``switch_db``,
+``switch_collection``, ``no_dereference`` and ``no_sub_classes`` in place to
+these (see :func:`mongomotor.monkey.install`), so a ported
+``from mongoengine.context_managers import switch_db`` is task-local too, and
+plain sync MongoEngine code using them becomes thread-safe. MongoEngine's
+``query_counter`` counts this task's operations when entered in a coroutine on
+a mongomotor alias, and keeps its database profiler in sync code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import threading
+from collections.abc import Iterator
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, TypeVar
 
+import mongoengine.connection as me_connection
 import mongoengine.context_managers as me_context_managers
 from mongoengine.common import _import_class
 from mongoengine.context_managers import set_read_write_concern, set_write_concern
@@ -49,9 +61,14 @@ _db_aliases: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
 _collection_names: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
     "mongomotor_collection_names", default=_EMPTY
 )
-# Classes inside no_dereference blocks, and the ids of their reference fields.
-_no_deref_classes: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
-    "mongomotor_no_deref_classes", default=frozenset()
+# {plain MongoEngine class: {"collection": ...}}: the collection a switch block
+# built for it (MongoEngine's own classes cache theirs in a class attribute).
+_block_collections: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_block_collections", default=_EMPTY
+)
+# {class: depth} of the no_dereference blocks, and the ids of their reference fields.
+_no_deref_classes: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
+    "mongomotor_no_deref_classes", default=_EMPTY
 )
 _no_deref_fields: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
     "mongomotor_no_deref_fields", default=frozenset()
@@ -87,6 +104,121 @@ def field_no_dereference_active(field: Any) -> bool:
     return id(field) in _no_deref_fields.get()
 
 
+def register_no_dereferencing_for_class(cls: type) -> None:
+    """Enter a ``no_dereference(cls)`` level in this task (MongoEngine's generator calls it)."""
+    depths = _no_deref_classes.get()
+    _no_deref_classes.set(_with(depths, cls, depths.get(cls, 0) + 1))
+
+
+def unregister_no_dereferencing_for_class(cls: type) -> None:
+    """Leave a ``no_dereference(cls)`` level of this task."""
+    depths = dict(_no_deref_classes.get())
+    depth = depths.pop(cls, 0) - 1
+    if depth > 0:
+        depths[cls] = depth
+    _no_deref_classes.set(MappingProxyType(depths))
+
+
+@contextlib.contextmanager
+def no_dereference_for_fields(*fields: Any) -> Iterator[None]:
+    """Within the block, ``fields`` do not dereference in this task."""
+    token = _no_deref_fields.set(_no_deref_fields.get() | {id(field) for field in fields})
+    try:
+        yield None
+    finally:
+        _reset(_no_deref_fields, token)
+
+
+_following = threading.Lock()
+
+
+def follow_switches(cls: type) -> None:
+    """Make a plain MongoEngine class follow this module's switch blocks (once per class).
+
+    mongomotor's documents read the task-local switches themselves. A plain
+    ``mongoengine.Document`` class gets, on its first ``switch_db`` /
+    ``switch_collection`` block, its own ``_get_db``, ``_get_collection_name``,
+    ``_get_collection`` and ``drop_collection`` that read them, and are
+    MongoEngine's outside a block. Classes never switched (mongomotor's
+    included) are left exactly as they are.
+    """
+    from mongoengine.document import Document as MongoEngineDocument
+
+    from mongomotor.document import Document
+
+    if not issubclass(cls, MongoEngineDocument) or issubclass(cls, Document):
+        return
+    with _following:
+        if cls.__dict__.get("_mm_follows_switches"):
+            return
+        for name, make in _SWITCH_AWARE.items():
+            original = getattr(cls, name).__func__
+            method = make(original)
+            method.__doc__ = original.__doc__
+            type.__setattr__(cls, name, classmethod(method))
+        type.__setattr__(cls, "_mm_follows_switches", True)
+
+
+def _switch_aware_get_db(original: Any) -> Any:
+    def _get_db(cls: Any) -> Any:
+        alias = _db_aliases.get().get(cls)
+        return original(cls) if alias is None else me_connection.get_db(alias)
+
+    return _get_db
+
+
+def _switch_aware_get_collection_name(original: Any) -> Any:
+    def _get_collection_name(cls: Any) -> Any:
+        name = _collection_names.get().get(cls)
+        return original(cls) if name is None else name
+
+    return _get_collection_name
+
+
+def _switch_aware_get_collection(original: Any) -> Any:
+    def _get_collection(cls: Any) -> Any:
+        # A switch block keeps the collection it built (MongoEngine caches the
+        # class's own in a class attribute, which every task would see).
+        cache = _block_collections.get().get(cls)
+        if cache is None:
+            return original(cls)
+        collection = cache.get("collection")
+        if collection is None:
+            collection = cache["collection"] = _build_collection(cls)
+            if cls._meta.get("auto_create_index", True) and cls._get_db().client.is_primary:
+                cls.ensure_indexes()
+        return collection
+
+    return _get_collection
+
+
+def _switch_aware_drop_collection(original: Any) -> Any:
+    def drop_collection(cls: Any) -> Any:
+        cache = _block_collections.get().get(cls)
+        if cache is not None:
+            cache.clear()  # the block's next use makes (and indexes) it again
+        return original(cls)
+
+    return drop_collection
+
+
+def _build_collection(cls: Any) -> Any:
+    """A plain class's collection in a switch block, made as on the class's first use."""
+    if cls._meta.get("max_size") or cls._meta.get("max_documents"):
+        return cls._get_capped_collection()
+    if cls._meta.get("timeseries"):
+        return cls._get_timeseries_collection()
+    return cls._get_db()[cls._get_collection_name()]
+
+
+_SWITCH_AWARE = {
+    "_get_db": _switch_aware_get_db,
+    "_get_collection_name": _switch_aware_get_collection_name,
+    "_get_collection": _switch_aware_get_collection,
+    "drop_collection": _switch_aware_drop_collection,
+}
+
+
 class _TaskLocal(Generic[D]):
     """Base: sets contextvars on enter, resets them on exit; ``with`` or ``async with``."""
 
@@ -108,7 +240,7 @@ class _TaskLocal(Generic[D]):
         tb: TracebackType | None,
     ) -> None:
         for var, token in reversed(self._tokens.pop()):
-            var.reset(token)
+            _reset(var, token)
 
     async def __aenter__(self) -> D:
         return self.__enter__()
@@ -122,6 +254,19 @@ class _TaskLocal(Generic[D]):
         self.__exit__(exc_type, exc, tb)
 
 
+def _reset(var: contextvars.ContextVar, token: contextvars.Token) -> None:
+    try:
+        var.reset(token)
+    except ValueError:
+        # Left in another context than entered: a sync FastAPI dependency
+        # enters and leaves in two worker threads, each with its own copy of
+        # the request's context. Put back what the block found.
+        old = token.old_value
+        if old is contextvars.Token.MISSING:
+            old = contextvars.Context().run(var.get)  # the variable's default
+        var.set(old)
+
+
 def _with(mapping: MappingProxyType, key: Any, value: Any) -> MappingProxyType:
     return MappingProxyType({**mapping, key: value})
 
@@ -133,12 +278,18 @@ class switch_db(_TaskLocal[D]):
             await User(name="old").save()
     """
 
+    # Methods call their base explicitly: mongomotor.monkey installs them on
+    # MongoEngine's class of the same name.
     def __init__(self, cls: D, db_alias: str) -> None:
-        super().__init__(cls)
+        _TaskLocal.__init__(self, cls)
         self.db_alias = db_alias
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
-        return [(_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias))]
+        follow_switches(self.cls)
+        return [
+            (_db_aliases, _with(_db_aliases.get(), self.cls, self.db_alias)),
+            (_block_collections, _with(_block_collections.get(), self.cls, {})),
+        ]
 
 
 class switch_collection(_TaskLocal[D]):
@@ -149,12 +300,14 @@ class switch_collection(_TaskLocal[D]):
     """
 
     def __init__(self, cls: D, collection_name: str) -> None:
-        super().__init__(cls)
+        _TaskLocal.__init__(self, cls)
         self.collection_name = collection_name
 
     def _values(self) -> list[tuple[contextvars.ContextVar, Any]]:
+        follow_switches(self.cls)
         return [
-            (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name))
+            (_collection_names, _with(_collection_names.get(), self.cls, self.collection_name)),
+            (_block_collections, _with(_block_collections.get(), self.cls, {})),
         ]
 
 
@@ -175,8 +328,9 @@ class no_dereference(_TaskLocal[D]):
             for field in self.cls._fields.values()
             if isinstance(field, reference_types)
         }
+        depths = _no_deref_classes.get()
         return [
-            (_no_deref_classes, _no_deref_classes.get() | {self.cls}),
+            (_no_deref_classes, _with(depths, self.cls, depths.get(self.cls, 0) + 1)),
             (_no_deref_fields, _no_deref_fields.get() | field_ids),
         ]
 
@@ -215,6 +369,24 @@ class _TaskLocalSubclasses:
         if self.owner in _no_sub_classes.get():
             return (self.owner._class_name,)
         return self.subclasses
+
+
+def task_counter_for(alias: str) -> query_counter | None:
+    """The counter that stands in for MongoEngine's ``query_counter(alias)``, or None.
+
+    In user code on a mongomotor alias, MongoEngine's counter could not read
+    the profiler without blocking, and would count every task's operations:
+    this task's are counted instead. Sync code (inside the bridge, or plain
+    MongoEngine) keeps MongoEngine's profiler (None).
+    """
+    from mongomotor.bridge import in_bridge
+    from mongomotor.drivers import SyncClient
+
+    if in_bridge():
+        return None
+    if not isinstance(me_connection.get_connection(alias), SyncClient):
+        return None
+    return query_counter(alias)
 
 
 class query_counter:

@@ -173,34 +173,90 @@ class MonkeyPatcher:
         save.__doc__ = EmbeddedDocumentList.save.__doc__
         self.patch_item(EmbeddedDocumentList, "save", save, undo=undo)
 
-    def patch_instance_switches(self, undo: bool = True) -> None:
-        """``doc.switch_db(alias)`` / ``doc.switch_collection(name)`` use task-local blocks.
+    def patch_context_managers(self, undo: bool = True) -> None:
+        """MongoEngine's context managers become task-local, in place.
 
-        MongoEngine's instance methods enter its class-attribute context
-        managers; between entering and leaving, another task of the loop would
-        see the switched alias.
+        A port keeps ``from mongoengine.context_managers import switch_db``;
+        MongoEngine's version changes the class for every task of the loop
+        (and every thread), so one request's switch would send another's
+        writes elsewhere. The classes themselves get the methods of
+        :mod:`mongomotor.context_managers`, and ``no_dereference`` (a
+        function) the helpers it calls, so references imported before
+        mongomotor change too. ``query_counter`` counts this task's operations
+        in user code on a mongomotor alias, and keeps MongoEngine's profiler
+        in sync code. A plain MongoEngine class entering a switch block is made
+        to follow it (:func:`mongomotor.context_managers.follow_switches`).
         """
-        import mongoengine.document as me_document
+        import mongoengine.context_managers as me_cm
 
-        from mongomotor import context_managers
+        from mongomotor import context_managers as ours
 
-        for name in ("switch_db", "switch_collection"):
-            switch = _switch_for_class(
-                getattr(context_managers, name), getattr(me_document, name)
-            )
-            self.patch_item(me_document, name, switch, undo=undo)
+        upgraded = {
+            me_cm.switch_db: ours.switch_db,
+            me_cm.switch_collection: ours.switch_collection,
+            me_cm.no_sub_classes: ours.no_sub_classes,
+        }
+        for theirs, task_local in upgraded.items():
+            for name in ("__init__", "_values", "__enter__", "__exit__", "__aenter__", "__aexit__"):
+                self.patch_item(theirs, name, getattr(task_local, name), undo=undo)
+
+        for name, replacement in (
+            ("_register_no_dereferencing_for_class", ours.register_no_dereferencing_for_class),
+            ("_unregister_no_dereferencing_for_class", ours.unregister_no_dereferencing_for_class),
+            ("_no_dereference_for_fields", ours.no_dereference_for_fields),
+        ):
+            self.patch_item(me_cm, name, replacement, undo=undo)
+
+        for name, method in _task_counting_methods(me_cm.query_counter).items():
+            self.patch_item(me_cm.query_counter, name, method, undo=undo)
 
 
-def _switch_for_class(task_local: Any, mongoengines: Any) -> Any:
-    # Only mongomotor's documents read task-local switches; a plain MongoEngine
-    # document run through run_sync keeps MongoEngine's own switch.
-    def switch(cls: type, *args: Any) -> Any:
-        from mongomotor.document import Document
+def _original(function: Any) -> Any:
+    return getattr(function, "__mongomotor_original__", function)
 
-        chosen = task_local if issubclass(cls, Document) else mongoengines
-        return chosen(cls, *args)
 
-    return switch
+def _task_counting_methods(counter_class: type) -> dict[str, Any]:
+    """MongoEngine's ``query_counter`` methods, counting per task where it must."""
+    from mongomotor import context_managers as ours
+
+    init, enter, exit_, get_count = (
+        _original(counter_class.__dict__[name])
+        for name in ("__init__", "__enter__", "__exit__", "_get_count")
+    )
+
+    def __init__(self: Any, alias: str = me_connection.DEFAULT_CONNECTION_NAME) -> None:
+        self._mm_task_counter = ours.task_counter_for(alias)
+        if self._mm_task_counter is None:
+            init(self, alias)
+
+    def __enter__(self: Any) -> Any:
+        counter = getattr(self, "_mm_task_counter", None)
+        if counter is None:
+            return enter(self)
+        counter.__enter__()
+        return self
+
+    def __exit__(self: Any, *exc: Any) -> Any:
+        counter = getattr(self, "_mm_task_counter", None)
+        if counter is None:
+            return exit_(self, *exc)
+        return counter.__exit__(*exc)
+
+    def _get_count(self: Any) -> int:
+        counter = getattr(self, "_mm_task_counter", None)
+        return get_count(self) if counter is None else int(counter)
+
+    async def __aenter__(self: Any) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(self: Any, *exc: Any) -> Any:
+        return self.__exit__(*exc)
+
+    for method, original in ((__init__, init), (__enter__, enter), (__exit__, exit_),
+                             (_get_count, get_count)):
+        method.__mongomotor_original__ = original  # type: ignore[attr-defined]
+    methods = (__init__, __enter__, __exit__, _get_count, __aenter__, __aexit__)
+    return {method.__name__: method for method in methods}
 
 
 def install() -> None:
@@ -213,7 +269,7 @@ def install() -> None:
     patcher.patch_signals(undo=False)
     patcher.patch_no_dereferencing_active_for_class(undo=False)
     patcher.patch_dereference(undo=False)
-    patcher.patch_instance_switches(undo=False)
+    patcher.patch_context_managers(undo=False)
     patcher.patch_embedded_document_list_save(undo=False)
 
 

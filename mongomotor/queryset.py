@@ -278,6 +278,11 @@ class AsyncQuerySetMixin:
             return super().__bool__()
         raise _blocking("bool(QuerySet)", "`await qs.first() is not None` or `await qs.count()`")
 
+    def __contains__(self, document: Any) -> bool:
+        if in_bridge():  # MongoEngine defines none: Python's search through __iter__
+            return any(item is document or item == document for item in super().__iter__())
+        raise _blocking("`doc in QuerySet`", "`await qs.filter(pk=doc.pk).first() is not None`")
+
     def __repr__(self) -> str:
         if in_bridge():
             return super().__repr__()

@@ -28,7 +28,7 @@ from pymongo.database import Database
 from pymongo.errors import InvalidOperation
 
 from mongomotor import sessions
-from mongomotor.bridge import await_
+from mongomotor.bridge import await_, in_bridge
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
@@ -223,30 +223,43 @@ class SyncClient(_Facade):
                 "connect() the alias again and use its new client"
             )
 
-    def close(self) -> None:
-        """Close every per-loop client without creating or blocking any loop."""
+    def close(self) -> Closing | None:
+        """Close every per-loop client without creating or blocking any loop.
+
+        Inside the bridge, and for loops that do not run, the clients are
+        closed when this returns (None). In a coroutine the running loop's
+        client closes in a task, started at once; the :class:`Closing`
+        returned waits for it (``await client.close()``).
+        """
         self._closed = True
         with self._lock:
             items = list(self._per_loop.items())
             self._per_loop.clear()
-            closers = list(self._closers.values())
+            closers = dict(self._closers)
             self._closers.clear()
-        for closer in closers:
-            closer.cancel_shutdown_close()
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
+        pending = None
         for loop, client in items:
+            closer = closers.get(loop)
             if loop.is_closed():
                 continue
+            if loop is running and not in_bridge():
+                pending = loop.create_task(_close_client(self.backend, client, closer))
+                _keep_until_done(pending)
+                continue
+            if closer is not None:
+                closer.cancel_shutdown_close()
             coro = self.backend.close_client(client)
             if loop is running:
-                _keep_until_done(loop.create_task(coro))
+                await_(coro)
             elif loop.is_running():
                 asyncio.run_coroutine_threadsafe(coro, loop)
             else:
                 loop.run_until_complete(coro)
+        return None if pending is None else Closing(pending)
 
     # -- facade -----------------------------------------------------------
     def __getitem__(self, name: str) -> SyncDatabase:
@@ -682,6 +695,32 @@ class _ShutdownCloser:
 
 def _close_at_loop_shutdown(backend: Backend, client: Any) -> _ShutdownCloser:
     return _ShutdownCloser(backend, client)
+
+
+async def _close_client(backend: Backend, client: Any, closer: _ShutdownCloser | None) -> None:
+    # The loop-shutdown closer stays armed until the close is done: a close
+    # task cancelled by asyncio.run's shutdown still ends with a closed client.
+    await backend.close_client(client)
+    if closer is not None:
+        closer.cancel_shutdown_close()
+
+
+class Closing:
+    """Awaitable: the close of a client, running as a task of the loop.
+
+        await client.close()   # returns once the driver's client is closed
+
+    Not awaited, the close still runs. Cancelling the awaiting task does not
+    cancel the close.
+    """
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: asyncio.Task) -> None:
+        self._task = task
+
+    def __await__(self) -> Any:
+        return asyncio.shield(self._task).__await__()
 
 
 _PENDING: set[asyncio.Task] = set()
