@@ -48,6 +48,7 @@ class NoDerefInitMixin:
         yield  # makes __await__ a generator that gives ``self`` at once
 
     @classmethod
+    @loading.hook
     def _from_son(cls, son: Any, _auto_dereference: bool = True, created: bool = False) -> Any:
         # MongoEngine's result, through a loader compiled per data shape (mongomotor.loading).
         return loading.from_son(cls, son, _auto_dereference, created)
