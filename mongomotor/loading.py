@@ -89,8 +89,8 @@ _set_dynamic_fields = BaseDocument.__dict__["_dynamic_fields"].__set__
 _set_changed_fields = BaseDocument.__dict__["_changed_fields"].__set__
 _set_instance = EmbeddedDocument.__dict__["_instance"].__set__
 _new_son = SON.__new__  # SON.__new__(SON) is SON(): __init__ only adds what it is given
-_pre_init_receivers = me_signals.pre_init.receivers
-_post_init_receivers = me_signals.post_init.receivers
+_pre_init = me_signals.pre_init
+_post_init = me_signals.post_init
 
 
 def forget_plans() -> None:
@@ -107,8 +107,8 @@ def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool =
         enabled
         and _auto_dereference
         and type(son) is dict
-        and not _pre_init_receivers
-        and not _post_init_receivers
+        and not _pre_init.receivers
+        and not _post_init.receivers
     ):
         key = (cls, tuple(son), son.get("_cls"))
         load = _plans.get(key)
