@@ -21,7 +21,7 @@ Whenever the plan cannot promise that, MongoEngine's own ``_from_son`` runs:
 receivers on ``pre_init``/``post_init``; ``_auto_dereference=False``; keys
 that are not fields (dynamic data, ``strict: False`` extras); fields whose
 descriptors or conversion are not MongoEngine's plain ones (custom fields,
-file, enum, sequence, binary, complex datetime); classes with their own
+file, enum, sequence, binary, complex datetime, cached reference); classes with their own
 ``__init__``/``__setattr__`` or ``STRICT``; any exception while converting
 (MongoEngine raises its own error). ``MONGOMOTOR_LOADER=0`` in the environment,
 or ``loading.enabled = False``, sends every load to MongoEngine.
@@ -57,9 +57,11 @@ enabled: bool = os.environ.get("MONGOMOTOR_LOADER", "1").strip().lower() not in 
 
 _me_from_son = BaseDocument.__dict__["_from_son"].__func__
 
-# Field classes whose stored value is never right as it is, or whose
-# descriptors do work of their own when a document is built.
+# Field classes whose descriptors do work of their own when a document is
+# built, or whose conversion is more than a type mapping (a cached reference
+# reads the referenced document).
 _UNPLANNED_FIELDS = (
+    me_fields.CachedReferenceField,
     me_fields.FileField,
     me_fields.EnumField,
     me_fields.SequenceField,
