@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from bson import SON, ObjectId
+from bson import SON, DBRef, ObjectId
 from mongoengine import fields as me_fields
 from mongoengine import signals as me_signals
 from mongoengine.base import fields as me_base_fields
@@ -90,7 +90,7 @@ _set_created = BaseDocument.__dict__["_created"].__set__
 _set_dynamic_fields = BaseDocument.__dict__["_dynamic_fields"].__set__
 _set_changed_fields = BaseDocument.__dict__["_changed_fields"].__set__
 _set_instance = EmbeddedDocument.__dict__["_instance"].__set__
-_new_son = SON.__new__  # SON.__new__(SON) is SON(): __init__ only adds what it is given
+_dict_new = dict.__new__
 _pre_init = me_signals.pre_init
 _post_init = me_signals.post_init
 
@@ -238,7 +238,12 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
         "new": object.__new__,
         "T": target,
         "SON": SON,
-        "new_son": _new_son,
+        "dict_new": _dict_new,
+        "from_son": from_son,
+        "HOOKS": _HOOKS,
+        "DBRef": DBRef,
+        "t_oid": ObjectId,
+        "OID_TO_PYTHON": me_base_fields.ObjectIdField.to_python,
         "STALE": _STALE,
         "S": doc_cls,
         "S_fields": doc_cls._fields,
@@ -261,13 +266,12 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
         env[f"f{i}"] = field
 
     lines = ["def load(son, created):"]
-    body: list[str] = [
-        # A class that gains or loses fields after it was planned is planned again.
-        "if (S._fields is not S_fields or S._db_field_map is not S_map"
-        f" or T._fields is not T_fields or len(T_fields) != {len(fields)}"
-        f" or len(S_fields) != {len(doc_cls._fields)}):",
-        "    return STALE",
-    ]
+    # A class that gains or loses fields after it was planned is planned again.
+    guard = f"T._fields is not T_fields or len(T_fields) != {len(fields)}"
+    guard += " or S._db_field_map is not S_map"
+    if doc_cls is not target:
+        guard += f" or S._fields is not S_fields or len(S_fields) != {len(doc_cls._fields)}"
+    body: list[str] = [f"if {guard}:", "    return STALE"]
     # _from_son turns every field's auto-dereferencing on (a DictField starts off).
     for name in fields:
         body.append(f"{field_vars[name]}._BaseField__auto_dereference = True")
@@ -327,7 +331,10 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
 
     items = ", ".join(f"{name!r}: {var}" for name, var in values.items())
     body.append(f"set_data(obj, {{{items}}})")
-    body.append("set_dynamic_fields(obj, new_son(SON))")
+    # SON() is an empty dict with an empty key list.
+    body.append("ds = dict_new(SON)")
+    body.append("ds._SON__keys = []")
+    body.append("set_dynamic_fields(obj, ds)")
     if dict_attrs or any(f.choices for f in fields.values()) or target._dynamic:
         body.append("d = obj.__dict__")
         for attr, expr in dict_attrs:
@@ -371,6 +378,19 @@ def _fast_conversion(field: Any, var: str, fvar: str, env: dict) -> list[str] | 
             f"    {var} = {fvar}.to_python({var})",
             f"    link({var}, obj)",
         ]
+    if type(field).to_python is me_fields.ReferenceField.to_python:
+        # A reference stored as its id becomes a DBRef: ReferenceField.to_python
+        # with the id field's conversion skipped for an ObjectId id.
+        return [
+            f"elif type({var}) is t_oid and not {fvar}.dbref:",
+            f"    dt = {fvar}.document_type",
+            "    idf = dt.id",
+            f"    {var} = DBRef(dt._get_collection_name(),"
+            f" {var} if type(idf).to_python is OID_TO_PYTHON else idf.to_python({var}))",
+            "else:",
+            f"    {var} = {fvar}.to_python({var})",
+            f"    link({var}, obj)",
+        ]
     if (
         type(field).to_python is me_base_fields.ComplexBaseField.to_python
         and isinstance(field, me_fields.ListField)
@@ -388,7 +408,12 @@ def _fast_conversion(field: Any, var: str, fvar: str, env: dict) -> list[str] | 
                 f"    if {var}:",
                 f"        ad = {ivar}._auto_dereference",
                 f"        dt = {ivar}.document_type",
-                f"        {var} = [x if isinstance(x, dt)"
+                "        if getattr(dt._from_son, '__func__', None) in HOOKS:",
+                # The embedded class loads through this module: no classmethod call per item.
+                f"            {var} = [x if isinstance(x, dt) else from_son(dt, x, ad)"
+                f" for x in {var}]",
+                "        else:",
+                f"            {var} = [x if isinstance(x, dt)"
                 " else dt._from_son(x, _auto_dereference=ad)"
                 f" for x in {var}]",
                 "    else:",
@@ -418,8 +443,23 @@ def _fast_conversion(field: Any, var: str, fvar: str, env: dict) -> list[str] | 
 def _link(value: Any, parent: Any) -> None:
     # BaseField.__set__: embedded documents (alone or in a list) point to their parent.
     if isinstance(value, EmbeddedDocument):
-        value._instance = weakref.proxy(parent)
+        _set_parent(value, weakref.proxy(parent))
     elif isinstance(value, (list, tuple)):
+        ref = None
         for item in value:
             if isinstance(item, EmbeddedDocument):
-                item._instance = weakref.proxy(parent)
+                if ref is None:
+                    ref = weakref.proxy(parent)
+                _set_parent(item, ref)
+
+
+def _set_parent(doc: Any, ref: Any) -> None:
+    if type(doc).__setattr__ is _base_setattr:
+        # BaseDocument.__setattr__ stores an underscore name of an embedded
+        # document as it is: skip its checks.
+        _set_instance(doc, ref)
+    else:
+        doc._instance = ref
+
+
+_base_setattr = BaseDocument.__setattr__
