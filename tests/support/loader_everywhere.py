@@ -1,0 +1,29 @@
+"""Conformance adapter: mongomotor, with every MongoEngine document built by the compiled loader.
+
+MongoEngine's own tests define plain ``mongoengine.Document`` classes, which
+do not load through :mod:`mongomotor.loading`; this adapter makes them do, so
+the conformance suite checks the loader against all of them. Test support
+only: it replaces ``BaseDocument._from_son`` for the whole process.
+
+    WORK=/tmp/mongoengine-suite  # after one run of run-mongoengine-suite
+    PYTHONPATH=$PWD NX_BIN=.venv/bin/nx-27017 MESUITE_BASELINE=cache \\
+      bash $WORK/tool/run.sh $PWD/tests/support/loader_everywhere.py start \\
+      $WORK/me/tests .venv/bin/python
+"""
+
+from typing import Any
+
+from mongoengine.base.document import BaseDocument
+
+import mongomotor
+from mongomotor import loading
+
+
+@loading.hook
+def _from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool = False) -> Any:
+    return loading.from_son(cls, son, _auto_dereference, created)
+
+
+BaseDocument._from_son = classmethod(_from_son)
+run_sync = mongomotor.run_sync
+connect = mongomotor.connect
