@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime
 import enum
 import functools
+import pickle
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -322,8 +324,14 @@ def norm(value: Any, parent: Any = None) -> Any:
 def doc_state(doc: Any, parent: Any = None) -> tuple:
     """Everything a document built from stored data holds, in order."""
     instance = getattr(doc, "_instance", "absent")
-    if instance not in (None, "absent"):
-        instance = "parent" if parent is not None and instance._data is parent._data else "other"
+    if type(instance) is weakref.ProxyType:
+        try:
+            linked = parent is not None and instance._data is parent._data
+            instance = "parent" if linked else "other"
+        except ReferenceError:
+            instance = "gone"  # a parent that was thrown away (unpickling does that)
+    elif instance is not None and instance != "absent":
+        instance = ("not a proxy", type(instance).__name__)
     return (
         type(doc).__name__,
         [(k, norm(v, doc)) for k, v in doc._data.items()],
@@ -638,3 +646,46 @@ async def test_batches_give_what_mongoengine_iteration_gives(lane, shape):
         assert (await got[0].author).name == "t"
     if shape == "no_dereference":
         assert got[0].author == DBRef("l_target", target.id)
+
+
+# -- every way a document is read ------------------------------------------------------------
+
+
+async def _read_every_way(post_id: Any) -> dict[str, Any]:
+    post = await LPost.objects.get(id=post_id)
+    first = await LPost.objects(id=post_id).first()
+    await first.reload()
+    fields_reloaded = await LPost.objects.get(id=post_id)
+    fields_reloaded.title = "changed here"
+    await fields_reloaded.reload("likes")
+    related = (await LPost.objects(id=post_id).select_related())[0]
+    author = await post.author
+    return {
+        "get": doc_state(post),
+        "first+reload": doc_state(first),
+        "reload(likes)": doc_state(fields_reloaded),
+        "select_related": doc_state(related),
+        "reference": doc_state(author),
+        "pickled": doc_state(pickle.loads(pickle.dumps(post))),
+    }
+
+
+async def test_every_read_builds_what_mongoengine_builds(lane, plans):
+    target = await LTarget(name="t").save()
+    post = await LPost(
+        title="p",
+        likes=3,
+        tags=["a"],
+        comments=[LComment(author="c", body="b"), LComment(author="d")],
+        author=target,
+        name="n",
+    ).save()
+    loading.enabled = False
+    try:
+        expected = await _read_every_way(post.id)
+    finally:
+        loading.enabled = True
+    assert plans == {}
+    got = await _read_every_way(post.id)
+    assert got == expected
+    assert {cls for cls, *_ in plans} >= {LPost, LComment, LTarget}
