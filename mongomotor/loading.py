@@ -83,6 +83,7 @@ _plans: dict[tuple, Any] = {}
 _MAX_PLANS = 4096
 _NO_PLAN = object()
 _STALE = object()
+_NO_CLS = object()  # a son without "_cls" (a stored None is another shape)
 
 _set_data = BaseDocument.__dict__["_data"].__set__
 _set_initialised = BaseDocument.__dict__["_initialised"].__set__
@@ -112,7 +113,7 @@ def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool =
         and not _pre_init.receivers
         and not _post_init.receivers
     ):
-        key = (cls, tuple(son), son.get("_cls"))
+        key = (cls, tuple(son), son.get("_cls", _NO_CLS))
         load = _plans.get(key)
         if load is None:
             if len(_plans) >= _MAX_PLANS:
@@ -178,6 +179,13 @@ def _plannable_field(field: Any) -> bool:
     return True
 
 
+def _class_attribute(doc_cls: Any, name: str) -> Any:
+    for klass in doc_cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
 def _plannable_class(doc_cls: Any) -> bool:
     embedded = issubclass(doc_cls, EmbeddedDocument)
     init = EmbeddedDocument.__init__ if embedded else BaseDocument.__init__
@@ -194,7 +202,7 @@ def _plannable_class(doc_cls: Any) -> bool:
 def _plan(doc_cls: Any, keys: tuple, cls_value: Any) -> Any:
     """The compiled loader of one (class, keys, ``_cls``) shape, or ``_NO_PLAN``."""
     target = doc_cls
-    class_name = doc_cls._class_name if cls_value is None else cls_value
+    class_name = doc_cls._class_name if cls_value is _NO_CLS else cls_value
     try:
         if class_name != doc_cls._class_name:
             target = get_document(class_name)
@@ -230,9 +238,11 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
     for name, step in data.items():
         if step[0] == "raw" and name != "_cls":
             raise _Unplannable  # not a field: dynamic data, strict: False extras, _text_score
-    # Missing fields go through their descriptors too (defaults): every field counts.
-    if not all(_plannable_field(field) for field in fields.values()):
-        raise _Unplannable
+    # Missing fields go through their descriptors too (defaults): every field counts,
+    # and each must be the class attribute its name reads (__init__ sets it by name).
+    for name, field in fields.items():
+        if not _plannable_field(field) or _class_attribute(target, name) is not field:
+            raise _Unplannable
 
     env: dict[str, Any] = {
         "new": object.__new__,

@@ -279,6 +279,7 @@ def everything_son() -> st.SearchStrategy:
         sons(values, cls_values=("LEverything", "LEverything.LSpecial")),
         sons(values),
         sons(values, extra_keys=unknown),
+        sons(values, cls_values=(None, "LTarget", "Nowhere")),
     )
 
 
@@ -473,7 +474,7 @@ def test_a_shape_is_planned_once_and_reused(plans):
     second = LEverything._from_son(dict(son))
     assert plans == planned  # no new plan for the same shape
     assert doc_state(first)[1:] == doc_state(second)[1:]
-    assert callable(plans[(LEverything, tuple(son), None)])
+    assert callable(plans[(LEverything, tuple(son), loading._NO_CLS)])
 
 
 def test_unknown_keys_raise_mongoengine_error(plans):
@@ -508,6 +509,7 @@ def test_a_class_that_gains_a_field_is_planned_again(plans):
 
     son = {"_id": ObjectId(), "name": "x"}
     LGrowing._from_son(son)
+    assert (LGrowing, ("_id", "name"), loading._NO_CLS) in plans
     late = StringField(default="late")
     late.name = late.db_field = "late"
     LGrowing.late = late
