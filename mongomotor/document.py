@@ -47,11 +47,8 @@ class NoDerefInitMixin:
         return self
         yield  # makes __await__ a generator that gives ``self`` at once
 
-    @classmethod
-    @loading.hook
-    def _from_son(cls, son: Any, _auto_dereference: bool = True, created: bool = False) -> Any:
-        # MongoEngine's result, through a loader compiled per data shape (mongomotor.loading).
-        return loading.from_son(cls, son, _auto_dereference, created)
+    # MongoEngine's _from_son result, through a loader compiled per data shape.
+    _from_son = classmethod(loading.from_son)
 
     @awaitable_method
     def select_related(self, max_depth: int = 1) -> Any:

@@ -141,19 +141,11 @@ def from_sons(
         posts = from_sons(Post, raw_documents)
     """
     load = cls._from_son
-    if getattr(load, "__func__", None) in _HOOKS:
+    if getattr(load, "__func__", None) is from_son:
         # The class loads through this module: skip the classmethod call per document.
         return [from_son(cls, son, _auto_dereference, created) for son in sons]
     return [load(son, _auto_dereference=_auto_dereference, created=created) for son in sons]
 
-
-def hook(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a ``_from_son`` that only calls :func:`from_son` (batches call that directly)."""
-    _HOOKS.add(fn)
-    return fn
-
-
-_HOOKS: set = set()
 
 
 # -- planning -------------------------------------------------------------------------
@@ -250,7 +242,6 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
         "SON": SON,
         "dict_new": _dict_new,
         "from_son": from_son,
-        "HOOKS": _HOOKS,
         "DBRef": DBRef,
         "t_oid": ObjectId,
         "OID_TO_PYTHON": me_base_fields.ObjectIdField.to_python,
@@ -418,7 +409,7 @@ def _fast_conversion(field: Any, var: str, fvar: str, env: dict) -> list[str] | 
                 f"    if {var}:",
                 f"        ad = {ivar}._auto_dereference",
                 f"        dt = {ivar}.document_type",
-                "        if getattr(dt._from_son, '__func__', None) in HOOKS:",
+                "        if getattr(dt._from_son, '__func__', None) is from_son:",
                 # The embedded class loads through this module: no classmethod call per item.
                 f"            {var} = [x if isinstance(x, dt) else from_son(dt, x, ad)"
                 f" for x in {var}]",

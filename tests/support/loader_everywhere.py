@@ -11,19 +11,11 @@ only: it replaces ``BaseDocument._from_son`` for the whole process.
       $WORK/me/tests .venv/bin/python
 """
 
-from typing import Any
-
 from mongoengine.base.document import BaseDocument
 
 import mongomotor
 from mongomotor import loading
 
-
-@loading.hook
-def _from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool = False) -> Any:
-    return loading.from_son(cls, son, _auto_dereference, created)
-
-
-BaseDocument._from_son = classmethod(_from_son)
+BaseDocument._from_son = classmethod(loading.from_son)
 run_sync = mongomotor.run_sync
 connect = mongomotor.connect
