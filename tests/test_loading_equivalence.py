@@ -69,7 +69,7 @@ from mongomotor.fields import (
 
 settings.register_profile(
     "loading",
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -420,7 +420,7 @@ class _Replay:
 # -- the properties ---------------------------------------------------------------------------
 
 
-@settings(LOADING, max_examples=150)
+@settings(LOADING, max_examples=400)
 @given(son=everything_son(), data=st.data())
 def test_every_field_type_loads_as_mongoengine_does(son, data):
     assert_equivalent(LEverything, son, data)
@@ -574,7 +574,7 @@ def post_son() -> st.SearchStrategy:
     return sons(values).map(lambda son: {"_id": ObjectId(), "title": "t", **son})
 
 
-@settings(LOADING, max_examples=12)
+@settings(LOADING, max_examples=25)
 @given(son=post_son(), data=st.data())
 async def test_saved_changes_are_the_same(lane, son, data):
     edits = data.draw(st.randoms(use_true_random=False), label="edits")
