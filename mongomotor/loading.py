@@ -19,7 +19,8 @@ The result is the state ``_from_son`` leaves, key order of ``_data`` included
 
 Whenever the plan cannot promise that, MongoEngine's own ``_from_son`` runs:
 receivers on ``pre_init``/``post_init``; ``_auto_dereference=False``; keys
-that are not fields (dynamic data, ``strict: False`` extras); fields whose
+that are not fields (``strict: False`` extras, ``_text_score``; a dynamic
+document's data is set as ``__init__`` sets it); fields whose
 descriptors or conversion are not MongoEngine's plain ones (custom fields,
 file, enum, sequence, binary, complex datetime, cached reference); classes with their own
 ``__init__``/``__setattr__`` or ``STRICT``; any exception while converting
@@ -227,9 +228,12 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
             data[name] = ("convert", field, source[1])
             if name != field.db_field:
                 del data[field.db_field]
+    dynamic: list[tuple[str, str]] = []  # (name, son key) of values that are not fields
     for name, step in data.items():
         if step[0] == "raw" and name != "_cls":
-            raise _Unplannable  # not a field: dynamic data, strict: False extras, _text_score
+            if not target._dynamic or name.startswith("_") or name in ("id", "pk"):
+                raise _Unplannable  # strict: False extras, _text_score, ...
+            dynamic.append((name, step[1]))
     # Missing fields go through their descriptors too (defaults): every field counts,
     # and each must be the class attribute its name reads (__init__ sets it by name).
     for name, field in fields.items():
@@ -311,6 +315,8 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
 
     # Stored values, in the order _from_son hands them to __init__.
     for name, step in data.items():
+        if step[0] == "raw" and name != "_cls":
+            continue  # dynamic data: set last, below
         var = f"v{n}"
         n += 1
         body.append(f"{var} = son[{step[-1]!r}]")
@@ -348,6 +354,10 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
                 )
         if target._dynamic:
             body.append("d['_dynamic_lock'] = False")
+            # As __init__ does, with the document not yet initialised: the
+            # document's own __setattr__ registers each dynamic field.
+            for name, son_key in dynamic:
+                body.append(f"setattr(obj, {name!r}, son[{son_key!r}])")
     body.append("set_initialised(obj, True)")
     body.append("set_created(obj, created)")
     if issubclass(target, EmbeddedDocument):

@@ -158,6 +158,11 @@ class LOdd(LEverything):
 class LDyn(DynamicDocument):
     name = StringField()
     n = IntField(default=7)
+    tags = ListField(EmbeddedDocumentField(LTag))
+
+
+class LDynNote(DynamicEmbeddedDocument):
+    text = StringField()
 
 
 # -- stored values ----------------------------------------------------------------------
@@ -284,8 +289,22 @@ def everything_son() -> st.SearchStrategy:
 
 
 def dyn_son() -> st.SearchStrategy:
-    extra = st.dictionaries(st.sampled_from(["color", "size"]), st.one_of(texts, ints), max_size=2)
-    values = {"_id": st.builds(ObjectId), "name": maybe_junk(texts), "n": maybe_junk(ints)}
+    dynamic_values = st.one_of(
+        texts,
+        ints,
+        st.lists(st.one_of(texts, ints), max_size=2),
+        st.dictionaries(st.sampled_from("ab"), ints, max_size=2),
+        tag_son().map(lambda t: {**t, "_cls": "LTag"}),
+        st.lists(tag_son().map(lambda t: {**t, "_cls": "LTag"}), max_size=2),
+    )
+    keys = st.sampled_from(["color", "size", "nested", "_private", "pk"])
+    extra = st.dictionaries(keys, dynamic_values, max_size=3)
+    values = {
+        "_id": st.builds(ObjectId),
+        "name": maybe_junk(texts),
+        "n": maybe_junk(ints),
+        "tags": maybe_junk(st.lists(tag_son(), max_size=2)),
+    }
     return st.one_of(sons(values), sons(values, extra_keys=extra))
 
 
@@ -448,6 +467,13 @@ def test_embedded_documents_load_as_mongoengine_does(son, data):
 @given(son=dyn_son(), data=st.data())
 def test_dynamic_documents_load_as_mongoengine_does(son, data):
     assert_equivalent(LDyn, son, data)
+
+
+@LOADING
+@given(son=sons({"text": texts}, extra_keys=st.dictionaries(st.sampled_from("xy"), ints)),
+       data=st.data())
+def test_dynamic_embedded_documents_load_as_mongoengine_does(son, data):
+    assert_equivalent(LDynNote, son, data)
 
 
 def test_created_flag_is_kept():
