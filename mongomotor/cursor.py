@@ -79,7 +79,8 @@ class AsyncCursor:
         if self._prepare is not None:
             prepare, self._prepare = self._prepare, None
             prepare()
-        if isinstance(self._source, BaseQuerySet):
+        if type(self._source).__next__ is BaseQuerySet.__next__:
+            # A QuerySet whose own __next__ is MongoEngine's: whole batches at once.
             return take_documents(self._source, limit)
         return take_batch(self._source, limit)
 

@@ -66,6 +66,7 @@ from mongomotor.fields import (
     URLField,
     UUIDField,
 )
+from mongomotor.queryset import QuerySet
 
 settings.register_profile(
     "loading",
@@ -717,3 +718,21 @@ async def test_every_read_builds_what_mongoengine_builds(lane, plans):
     got = await _read_every_way(post.id)
     assert got == expected
     assert {cls for cls, *_ in plans} >= {LPost, LComment, LTarget}
+
+
+class _StampingQuerySet(QuerySet):
+    def __next__(self) -> Any:
+        doc = super().__next__()
+        doc.stamp = "seen"
+        return doc
+
+
+class LStamped(DynamicDocument):
+    meta = {"queryset_class": _StampingQuerySet}
+    name = StringField()
+
+
+async def test_a_queryset_with_its_own_next_is_iterated_by_it(lane):
+    await LStamped(name="a").save()
+    docs = await LStamped.objects.to_list(None)
+    assert [d.stamp for d in docs] == ["seen"]
