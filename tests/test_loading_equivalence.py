@@ -77,6 +77,12 @@ settings.register_profile(
 LOADING = settings.get_profile("loading")
 
 
+@pytest.fixture(autouse=True)
+def loader_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests compare the loader with MongoEngine: on, even under MONGOMOTOR_LOADER=0."""
+    monkeypatch.setattr(loading, "enabled", True)
+
+
 class Color(enum.Enum):
     RED = "red"
     BLUE = "blue"
