@@ -84,7 +84,7 @@ _plans: dict[tuple, Any] = {}
 _MAX_PLANS = 4096
 _NO_PLAN = object()
 _STALE = object()
-_NO_CLS = object()  # a son without "_cls" (a stored None is another shape)
+_NO_CLS = object()  # a son without "_cls"
 
 _set_data = BaseDocument.__dict__["_data"].__set__
 _set_initialised = BaseDocument.__dict__["_initialised"].__set__
@@ -114,7 +114,10 @@ def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool =
         and not _pre_init.receivers
         and not _post_init.receivers
     ):
-        key = (cls, tuple(son), son.get("_cls", _NO_CLS))
+        cls_value = son.get("_cls", _NO_CLS)
+        if cls_value.__class__ is not str and cls_value is not _NO_CLS:
+            return _me_from_son(cls, son, _auto_dereference, created)  # None, or not a name
+        key = (cls, tuple(son), cls_value)
         load = _plans.get(key)
         if load is None:
             if len(_plans) >= _MAX_PLANS:
@@ -146,7 +149,6 @@ def from_sons(
         # The class loads through this module: skip the classmethod call per document.
         return [from_son(cls, son, _auto_dereference, created) for son in sons]
     return [load(son, _auto_dereference=_auto_dereference, created=created) for son in sons]
-
 
 
 # -- planning -------------------------------------------------------------------------

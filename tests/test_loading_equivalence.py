@@ -291,7 +291,7 @@ def everything_son() -> st.SearchStrategy:
         sons(values, cls_values=("LEverything", "LEverything.LSpecial")),
         sons(values),
         sons(values, extra_keys=unknown),
-        sons(values, cls_values=(None, "LTarget", "Nowhere")),
+        sons(values, cls_values=(None, "LTarget", "Nowhere", 3, ["LEverything"])),
     )
 
 
