@@ -13,6 +13,9 @@ import collections
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mongoengine.queryset.base import BaseQuerySet
+
+from mongomotor import loading
 from mongomotor.bridge import run_sync
 
 # Sources with no ``buffered`` count (in-memory results) hand over this many
@@ -40,6 +43,25 @@ def take_batch(source: Iterator[Any], limit: int | None = None) -> list[Any]:
     return batch
 
 
+def take_documents(queryset: Any, limit: int | None = None) -> list[Any]:
+    """Sync: a QuerySet's next batch of results, converted in one go.
+
+    What ``next(queryset)`` gives item by item (documents, raw dicts with
+    ``as_pymongo``, values with ``scalar``/``values_list``), without its
+    per-document checks: the stored documents of one batch are read, then built.
+    """
+    if queryset._none or queryset._empty:
+        return []
+    raw = take_batch(queryset._cursor, limit)
+    if not raw or queryset._as_pymongo:
+        return raw
+    docs = loading.from_sons(queryset._document, raw, queryset._auto_dereference)
+    if queryset._scalar:
+        scalar = queryset._get_scalar
+        return [scalar(doc) for doc in docs]
+    return docs
+
+
 class AsyncCursor:
     """An async cursor over a sync iterator that lives in the bridge.
 
@@ -57,6 +79,9 @@ class AsyncCursor:
         if self._prepare is not None:
             prepare, self._prepare = self._prepare, None
             prepare()
+        if type(self._source).__next__ is BaseQuerySet.__next__:
+            # A QuerySet whose own __next__ is MongoEngine's: whole batches at once.
+            return take_documents(self._source, limit)
         return take_batch(self._source, limit)
 
     async def _fill(self, limit: int | None = None) -> bool:

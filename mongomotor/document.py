@@ -20,7 +20,7 @@ import mongoengine
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
-from mongomotor import context_managers, sessions
+from mongomotor import context_managers, loading, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.queryset import QuerySet, QuerySetManager
 from mongomotor.reference_fields import AwaitableReference
@@ -47,6 +47,9 @@ class NoDerefInitMixin:
     def __await__(self) -> Any:
         return self
         yield  # makes __await__ a generator that gives ``self`` at once
+
+    # MongoEngine's _from_son result, through a loader compiled per data shape.
+    _from_son = classmethod(loading.from_son)
 
     @awaitable_method
     def select_related(self, max_depth: int = 1) -> Any:
