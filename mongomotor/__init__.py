@@ -9,6 +9,7 @@
 
 from mongomotor import monkey, signals
 from mongomotor.bridge import await_, run_sync
+from mongomotor.change_streams import ChangeEvent, ChangeStream
 from mongomotor.connection import (
     connect,
     disconnect,
@@ -48,6 +49,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncCursor",
+    "ChangeEvent",
+    "ChangeStream",
     "Document",
     "DynamicDocument",
     "DynamicEmbeddedDocument",

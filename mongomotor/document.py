@@ -200,6 +200,15 @@ class Document(NoDerefInitMixin, mongoengine.Document):
 
     # -- awaitable class methods ------------------------------------------------
     @classmethod
+    def watch(cls, pipeline: list | None = None, **options: Any) -> Any:
+        """The changes of this class's whole collection, other classes in it included.
+
+            async for change in Post.watch(full_document="updateLookup"): ...
+        """
+        queryset = cls._meta.get("queryset_class", QuerySet)(cls, cls._get_collection())
+        return queryset.clear_cls_query().watch(pipeline, **options)
+
+    @classmethod
     @awaitable_method
     def drop_collection(cls) -> None:
         """Drop this document's collection (awaitable)."""

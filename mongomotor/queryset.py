@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mongoengine.queryset as me_queryset
 from mongoengine.queryset import (
@@ -29,6 +29,9 @@ from mongoengine.queryset.base import BaseQuerySet
 
 from mongomotor.bridge import awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.cursor import AsyncCursor
+
+if TYPE_CHECKING:
+    from mongomotor.change_streams import ChangeStream
 
 __all__ = [
     "QuerySet",
@@ -209,6 +212,17 @@ class AsyncQuerySetMixin:
         from mongomotor.dereference import select_related
 
         return select_related(self.clone(), max_depth)
+
+    # -- change streams --------------------------------------------------------------
+    def watch(self, pipeline: list | None = None, **options: Any) -> ChangeStream:
+        """The changes of the documents this QuerySet matches, as they happen (no I/O yet).
+
+            async for change in Post.objects(status="live").watch(): print(change.document)
+        Options as PyMongo's ``watch`` (``full_document``, ``resume_after``...); see the guide.
+        """
+        from mongomotor.change_streams import watch_queryset
+
+        return watch_queryset(self, pipeline, **options)
 
     # -- iteration -----------------------------------------------------------------
     def _async_cursor(self) -> AsyncCursor:

@@ -20,6 +20,7 @@ from pymongo.errors import InvalidOperation
 
 from mongomotor import sessions
 from mongomotor.bridge import await_
+from mongomotor.drivers import memory_changes
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
@@ -83,6 +84,8 @@ class _Facade:
             name, args = sessions.prepare_call(self._client, target, name, args, kwargs)
         record_operation(name)
         method = getattr(target, name)
+        if memory_changes.WATCHING:  # an in-memory change stream is open
+            return self._client.adapt(memory_changes.observe(target, name, method, args, kwargs))
         return self._client.adapt(method(*args, **kwargs))
 
 

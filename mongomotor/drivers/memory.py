@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from mongomotor.drivers import memory_changes
 from mongomotor.drivers.facade import Backend, SyncClient
 
 SCHEME = "mongomock://"
@@ -96,4 +97,5 @@ class MemoryClient(SyncClient):
     def close(self) -> None:
         client = self.__dict__.pop("_shared", None)
         if client is not None:
+            memory_changes.forget(client)
             client.close()
