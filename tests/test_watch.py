@@ -256,6 +256,21 @@ async def test_bulk_writes_feed_the_stream(lane):
     ]
 
 
+async def test_many_documents_give_one_event_each(lane):
+    needs(lane)
+    async with watch(Story, full_document="updateLookup") as stream:
+        stories = await Story.objects.insert([Story(title="a"), Story(title="b")])
+        await Story.objects(title__in=["a", "b"]).update(inc__views=1)
+        await Story.objects(title__in=["a", "b"]).delete()
+        changes = await take(stream, 6)
+    ids = [s.pk for s in stories]
+    assert [(c.operation, c.pk) for c in changes] == [
+        ("insert", ids[0]), ("insert", ids[1]), ("update", ids[0]), ("update", ids[1]),
+        ("delete", ids[0]), ("delete", ids[1]),
+    ]
+    assert [c.document.views for c in changes[2:4]] == [1, 1]
+
+
 async def test_drop_ends_the_stream(lane):
     needs(lane, "change_stream_drop")
     await Story(title="x").save()
@@ -429,3 +444,18 @@ async def test_the_standalone_refusal_is_explained(lane, monkeypatch):
     with pytest.raises(ChangeStreamUnavailable, match="--replSet") as caught:
         await stream
     assert caught.value.code == 40573 and isinstance(caught.value, OperationFailure)
+
+
+@pytest.mark.parametrize("lane", WIRE_LANES, indirect=True)
+async def test_the_driver_resumes_after_a_resumable_error(lane, cursor_log, wire_admin):
+    needs(lane, "change_stream_resume")
+    async with watch(Tracked.objects) as stream:
+        await Tracked(title="before").save()
+        await take(stream, 1)
+        [cursor_id] = cursor_log.opened
+        db = wire_admin[Tracked._get_db().name]
+        db.command("killCursors", Tracked._get_collection_name(), cursors=[cursor_id])
+        await Tracked(title="after").save()
+        [change] = await take(stream, 1)  # the next getMore fails: the driver reopens
+    assert change.document.title == "after"
+    assert len(cursor_log.opened) == 2

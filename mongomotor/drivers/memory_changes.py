@@ -168,15 +168,18 @@ def _observed_write(feed: _Feed, collection: Any, method: Callable, args: tuple,
             feed.record("insert", key, after=_stored(collection, key))
         return result
 
-    def update(spec: Any, document: Any, *a: Any, **kw: Any) -> Any:
-        multi = kw.get("multi", a[2] if len(a) > 2 else False)
+    def update(*args: Any, **kw: Any) -> Any:
+        # mongomock's signature: _update(spec, document, upsert, manipulate, multi, ...)
+        spec = args[0] if args else kw["spec"]
+        document = args[1] if len(args) > 1 else kw["document"]
+        multi = kw.get("multi", args[4] if len(args) > 4 else False)
         found = collection.find(spec)
         before = list(found if multi else found.limit(1))
         replacing = isinstance(document, Mapping) and not any(
             str(k).startswith("$") for k in document
         )
         try:
-            return original_update(spec, document, *a, **kw)
+            return original_update(*args, **kw)
         finally:
             for old in before:
                 key = old["_id"]
@@ -185,13 +188,15 @@ def _observed_write(feed: _Feed, collection: Any, method: Callable, args: tuple,
                     operation = "replace" if replacing else "update"
                     feed.record(operation, key, before=old, after=new)
 
-    def delete(spec: Any, *a: Any, **kw: Any) -> Any:
-        multi = kw.get("multi", a[2] if len(a) > 2 else False)
+    def delete(*args: Any, **kw: Any) -> Any:
+        # mongomock's signature: _delete(filter, collation, hint, multi, session)
+        spec = args[0] if args else kw.get("filter")
+        multi = kw.get("multi", args[3] if len(args) > 3 else False)
         query = spec if isinstance(spec, Mapping) or spec is None else {"_id": spec}
         found = collection.find(query or {})
         before = list(found if multi else found.limit(1))
         try:
-            return original_delete(spec, *a, **kw)
+            return original_delete(*args, **kw)
         finally:
             for old in before:
                 if _stored(collection, old["_id"]) is None:

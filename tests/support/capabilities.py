@@ -77,6 +77,9 @@ FEATURES: dict[str, str] = {
     "change_stream_deletes": "report a delete with no fullDocument (no pre-images)",
     "change_stream_ids": "keep the BSON type of _id in fullDocument and documentKey",
     "change_stream_drop": "report a drop as 'drop' then 'invalidate' events",
+    "change_stream_resume": (
+        "fail a getMore on a killed change-stream cursor as CursorNotFound, so drivers resume"
+    ),
     "change_stream_pre_images": (
         "send fullDocumentBeforeChange once collMod enables changeStreamPreAndPostImages"
     ),
@@ -130,6 +133,7 @@ class Capabilities:
     change_stream_ids: bool = False
     change_stream_drop: bool = False
     change_stream_pre_images: bool = False
+    change_stream_resume: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -630,6 +634,26 @@ def _probe_change_stream_pre_images(client: Client, db: Db) -> None:
     _expect(before == {"_id": 1, "a": 1}, f"an update of {{'a': 1}} gave pre-image {before!r}")
 
 
+def _probe_change_stream_resume(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_resume"]
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_one({"_id": 1})
+        first = None
+        for _ in range(10):
+            first = first or stream.try_next()
+        _expect(first is not None, "an insert gave no change event")
+        cursor_id = stream._cursor.cursor_id
+        db.command("killCursors", coll.name, cursors=[cursor_id])
+        coll.insert_one({"_id": 2})
+        second = None
+        for _ in range(10):
+            if not stream.alive:
+                break
+            second = second or stream.try_next()
+    got = (second or {}).get("documentKey")
+    _expect(got == {"_id": 2}, f"after killCursors the stream gave {got!r}, alive={stream.alive}")
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
@@ -668,6 +692,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "change_stream_ids": _probe_change_stream_ids,
     "change_stream_drop": _probe_change_stream_drop,
     "change_stream_pre_images": _probe_change_stream_pre_images,
+    "change_stream_resume": _probe_change_stream_resume,
 }
 
 
