@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from mongoengine.errors import InvalidQueryError
@@ -226,7 +226,7 @@ async def _open_driver_stream(collection: Any, pipeline: list, options: dict) ->
         else:  # Motor opens its cursor on first use: open it now, so errors surface here
             await stream.__aenter__()
     except OperationFailure as exc:
-        if exc.code in _NO_CHANGE_STREAMS_CODES or "replica set" in str(exc):
+        if exc.code in _NO_CHANGE_STREAMS_CODES or "only supported on replica sets" in str(exc):
             raise ChangeStreamUnavailable(
                 "change streams need a replica set (or a sharded cluster), and this server "
                 "is a standalone mongod: start it with --replSet and run rs.initiate() once "
@@ -410,11 +410,13 @@ class ChangeStream(Generic[D]):
             if self._closing is not None or not driver.alive:
                 raise StopAsyncIteration
 
-    def __aiter__(self) -> Any:
+    __anext__ = next  # ``await anext(stream)``
+
+    def __aiter__(self) -> AsyncIterator[ChangeEvent[D]]:
         """``async for change in stream``; outside ``async with``, leaving the loop closes it."""
         return self._iterate()
 
-    async def _iterate(self) -> Any:
+    async def _iterate(self) -> AsyncIterator[ChangeEvent[D]]:
         try:
             while True:
                 try:

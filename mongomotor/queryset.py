@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mongoengine.queryset as me_queryset
 from mongoengine.queryset import (
@@ -28,10 +28,8 @@ from mongoengine.queryset import (
 from mongoengine.queryset.base import BaseQuerySet
 
 from mongomotor.bridge import awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.change_streams import ChangeStream, watch_queryset
 from mongomotor.cursor import AsyncCursor
-
-if TYPE_CHECKING:
-    from mongomotor.change_streams import ChangeStream
 
 __all__ = [
     "QuerySet",
@@ -220,8 +218,6 @@ class AsyncQuerySetMixin:
             async for change in Post.objects(status="live").watch(): print(change.document)
         Options as PyMongo's ``watch`` (``full_document``, ``resume_after``...); see the guide.
         """
-        from mongomotor.change_streams import watch_queryset
-
         return watch_queryset(self, pipeline, **options)
 
     # -- iteration -----------------------------------------------------------------

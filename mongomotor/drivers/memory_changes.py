@@ -173,8 +173,7 @@ def _observed_write(feed: _Feed, collection: Any, method: Callable, args: tuple,
         spec = args[0] if args else kw["spec"]
         document = args[1] if len(args) > 1 else kw["document"]
         multi = kw.get("multi", args[4] if len(args) > 4 else False)
-        found = collection.find(spec)
-        before = list(found if multi else found.limit(1))
+        before = _matching(collection, spec, multi)
         replacing = isinstance(document, Mapping) and not any(
             str(k).startswith("$") for k in document
         )
@@ -193,8 +192,7 @@ def _observed_write(feed: _Feed, collection: Any, method: Callable, args: tuple,
         spec = args[0] if args else kw.get("filter")
         multi = kw.get("multi", args[3] if len(args) > 3 else False)
         query = spec if isinstance(spec, Mapping) or spec is None else {"_id": spec}
-        found = collection.find(query or {})
-        before = list(found if multi else found.limit(1))
+        before = _matching(collection, query, multi)
         try:
             return original_delete(*args, **kw)
         finally:
@@ -211,7 +209,22 @@ def _observed_write(feed: _Feed, collection: Any, method: Callable, args: tuple,
 
 
 def _stored(collection: Any, key: Any) -> Any:
-    return collection.find_one({"_id": key})
+    """A copy of the stored document with ``_id`` ``key``, or None."""
+    if isinstance(key, Mapping):  # mongomock keys these by a hashable copy
+        return collection.find_one({"_id": key})
+    store = collection._store  # a dict lookup, where find_one scans the collection
+    return copy.deepcopy(store[key]) if key in store else None
+
+
+def _matching(collection: Any, spec: Any, multi: bool) -> list[dict]:
+    """Copies of the documents a write with filter ``spec`` changes (first only unless multi)."""
+    if isinstance(spec, Mapping) and len(spec) == 1 and "_id" in spec:
+        key = spec["_id"]
+        if not isinstance(key, Mapping):  # an _id equality, as MongoEngine's saves send
+            found = _stored(collection, key)
+            return [] if found is None else [found]
+    cursor = collection.find(spec or {})
+    return list(cursor if multi else cursor.limit(1))
 
 
 def _observed_drop(database: Any, names: list, method: Callable, args: tuple,
