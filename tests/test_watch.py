@@ -14,7 +14,7 @@ import pytest
 from bson import ObjectId
 from mongoengine.queryset.visitor import Q
 from pymongo import DeleteOne, InsertOne, UpdateMany, monitoring
-from pymongo.errors import OperationFailure
+from pymongo.errors import InvalidOperation, OperationFailure
 
 import mongomotor
 from mongomotor import ChangeEvent, Document, EmbeddedDocument
@@ -306,7 +306,7 @@ async def test_a_closed_stream_refuses_to_read(lane):
     needs(lane)
     async with watch(Story) as stream:
         pass
-    with pytest.raises(Exception, match="closed"):
+    with pytest.raises(InvalidOperation, match="closed"):
         await stream.next()
 
 
@@ -431,15 +431,23 @@ async def test_a_standalone_server_gives_a_clear_error(lane):
             pass
 
 
-@pytest.mark.parametrize("lane", ["pymongo"], indirect=True)
+@pytest.mark.parametrize("lane", WIRE_LANES, indirect=True)
 async def test_the_standalone_refusal_is_explained(lane, monkeypatch):
+    import pymongo.collection
     from pymongo.asynchronous.collection import AsyncCollection
 
-    async def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+    def refusal() -> OperationFailure:
         # What a standalone mongod answers to $changeStream.
-        raise OperationFailure("The $changeStream stage is only supported on replica sets", 40573)
+        return OperationFailure("The $changeStream stage is only supported on replica sets", 40573)
 
-    monkeypatch.setattr(AsyncCollection, "watch", refuse)
+    async def refuse_async(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise refusal()
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> None:  # Motor opens with sync PyMongo
+        raise refusal()
+
+    monkeypatch.setattr(AsyncCollection, "watch", refuse_async)
+    monkeypatch.setattr(pymongo.collection.Collection, "watch", refuse)
     stream = Story.objects.watch()  # no I/O yet: nothing raised
     with pytest.raises(ChangeStreamUnavailable, match="--replSet") as caught:
         await stream
