@@ -333,14 +333,6 @@ class ChangeStream(Generic[D]):
             _keep(self._closing)
         await asyncio.shield(self._closing)
 
-    def _close_soon(self) -> None:
-        if self._closing is None:
-            try:
-                self._closing = asyncio.ensure_future(self._shut())
-            except RuntimeError:  # no running loop: the driver's cursor finalizer kills it
-                return
-            _keep(self._closing)
-
     async def _shut(self) -> None:
         driver = self._driver
         if driver is None and self._opening is not None:
@@ -426,7 +418,9 @@ class ChangeStream(Generic[D]):
                 yield event
         finally:
             if not self._entered:
-                self._close_soon()
+                # Break (the loop's generator is closed), error or cancellation:
+                # the cursor is killed before the task goes on or ends.
+                await self.close()
 
     # -- events -------------------------------------------------------------------------
     def _load(self, son: Any) -> D | None:

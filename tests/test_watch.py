@@ -414,8 +414,8 @@ async def test_cancelling_the_reader_closes_the_stream(lane, cursor_log):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not stream.alive
-    if lane.is_wire:
-        assert await cursor_log.all_killed()
+    if lane.is_wire:  # killed before the task ended
+        assert cursor_log.opened and cursor_log.opened <= cursor_log.killed
 
 
 # -- servers without change streams ----------------------------------------------------------
