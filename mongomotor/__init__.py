@@ -20,6 +20,7 @@ from mongoengine.queryset import Q, QueryFieldList
 
 from mongomotor import monkey, signals
 from mongomotor.bridge import await_, run_sync
+from mongomotor.change_streams import ChangeEvent, ChangeStream
 from mongomotor.connection import (
     DEFAULT_CONNECTION_NAME,
     connect,
@@ -83,6 +84,8 @@ __all__ = [
     "AsyncCursor",
     "await_",
     "CASCADE",
+    "ChangeEvent",
+    "ChangeStream",
     "connect",
     "ConnectionFailure",
     "DEFAULT_CONNECTION_NAME",

@@ -22,6 +22,7 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
 from mongomotor import context_managers, loading, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.change_streams import ChangeStream
 from mongomotor.queryset import QuerySet, QuerySetManager
 from mongomotor.reference_fields import AwaitableReference
 
@@ -215,6 +216,16 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     @awaitable_method
     def cascade_save(self, **kwargs: Any) -> None:
         return super().cascade_save(**kwargs)
+
+    # -- change streams -------------------------------------------------------
+    @classmethod
+    def watch(cls, pipeline: list | None = None, **options: Any) -> ChangeStream:
+        """The changes of this class's whole collection, other classes in it included.
+
+            async for change in Post.watch(full_document="updateLookup"): ...
+        """
+        queryset = cls._meta.get("queryset_class", QuerySet)(cls, cls._get_collection())
+        return queryset.clear_cls_query().watch(pipeline, **options)
 
     # -- awaitable class methods ------------------------------------------------
     @classmethod

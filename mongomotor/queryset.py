@@ -29,6 +29,7 @@ from mongoengine.queryset.base import BaseQuerySet
 
 from mongomotor import queryset_fastpath as fastpath
 from mongomotor.bridge import awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.change_streams import ChangeStream, watch_queryset
 from mongomotor.cursor import AsyncCursor
 
 __all__ = [
@@ -217,6 +218,15 @@ class AsyncQuerySetMixin:
         from mongomotor.dereference import select_related
 
         return select_related(self.clone(), max_depth)
+
+    # -- change streams --------------------------------------------------------------
+    def watch(self, pipeline: list | None = None, **options: Any) -> ChangeStream:
+        """The changes of the documents this QuerySet matches, as they happen (no I/O yet).
+
+            async for change in Post.objects(status="live").watch(): print(change.document)
+        Options as PyMongo's ``watch`` (``full_document``, ``resume_after``...); see the guide.
+        """
+        return watch_queryset(self, pipeline, **options)
 
     # -- iteration -----------------------------------------------------------------
     def _async_cursor(self) -> AsyncCursor:

@@ -29,6 +29,7 @@ from pymongo.errors import InvalidOperation
 
 from mongomotor import sessions
 from mongomotor.bridge import await_, in_bridge
+from mongomotor.drivers import memory_changes
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
@@ -136,6 +137,8 @@ class _Facade:
         client = self._client
         if client.checks_calls:
             client.before_call(name, args, kwargs)
+        if memory_changes.WATCHING:  # an in-memory change stream is open
+            return client.adapt(memory_changes.observe(target, name, method, args, kwargs), self)
         return client.adapt(method(*args, **kwargs), self)
 
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from pymongo.errors import OperationFailure
 
 from mongomotor.bridge import await_
+from mongomotor.drivers import memory_changes
 from mongomotor.drivers.facade import YIELD, Backend, SyncClient
 
 SCHEME = "mongomock://"
@@ -202,6 +203,7 @@ class MemoryClient(SyncClient):
         self._closed = True
         client = self.__dict__.pop("_shared", None)
         if client is not None:
+            memory_changes.forget(client)
             client.close()
 
 

@@ -71,6 +71,22 @@ FEATURES: dict[str, str] = {
     "slice_projection": "apply a $slice projection",
     "reference_queries": "match an ObjectId stored in a field, a subdocument or a list",
     "dotted_collections": "use collections with a dot in their name ('mongoengine.counters')",
+    # change streams (watch)
+    "change_streams": "open a collection change stream and report an insert with its document",
+    "change_stream_filters": "apply a $match stage with $or to change events",
+    "change_stream_updates": (
+        "report an update with its updateDescription, and no fullDocument unless asked"
+    ),
+    "change_stream_replace": "report a replace_one as a 'replace' event",
+    "change_stream_deletes": "report a delete with no fullDocument (no pre-images)",
+    "change_stream_ids": "keep the BSON type of _id in fullDocument and documentKey",
+    "change_stream_drop": "report a drop as 'drop' then 'invalidate' events",
+    "change_stream_resume": (
+        "fail a getMore on a killed change-stream cursor as CursorNotFound, so drivers resume"
+    ),
+    "change_stream_pre_images": (
+        "send fullDocumentBeforeChange once collMod enables changeStreamPreAndPostImages"
+    ),
 }
 
 
@@ -116,6 +132,15 @@ class Capabilities:
     slice_projection: bool = False
     reference_queries: bool = False
     dotted_collections: bool = False
+    change_streams: bool = False
+    change_stream_filters: bool = False
+    change_stream_updates: bool = False
+    change_stream_replace: bool = False
+    change_stream_deletes: bool = False
+    change_stream_ids: bool = False
+    change_stream_drop: bool = False
+    change_stream_pre_images: bool = False
+    change_stream_resume: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -525,6 +550,136 @@ def _probe_dotted_collections(client: Client, db: Db) -> None:
     _expect(coll.find_one() == {"_id": 1}, "collection 'probe.dotted' lost its document")
 
 
+def _changes(coll: Any, write: Callable[[], None], wanted: int, **options: Any) -> list[dict]:
+    """The first ``wanted`` change events ``write()`` causes on ``coll`` (fewer if none come)."""
+    events: list[dict] = []
+    with coll.watch(max_await_time_ms=200, **options) as stream:
+        write()
+        for _ in range(wanted + 10):  # a replica set may need a few getMores
+            event = stream.try_next()
+            if event is not None:
+                events.append(event)
+                if len(events) == wanted:
+                    break
+    return events
+
+
+def _probe_change_streams(client: Client, db: Db) -> None:
+    coll = db["probe_change_streams"]
+    events = _changes(coll, lambda: coll.insert_one({"_id": 1, "a": "x"}), 1)
+    _expect(bool(events), "an insert gave no change event")
+    got = events[0]
+    _expect(
+        got.get("operationType") == "insert" and (got.get("fullDocument") or {}).get("a") == "x",
+        f"an insert of {{'_id': 1, 'a': 'x'}} gave {got!r}",
+    )
+
+
+def _probe_change_stream_filters(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_filters"]
+    pipeline = [{"$match": {"$or": [{"fullDocument.a": 1}, {"fullDocument": None}]}}]
+
+    def write() -> None:
+        coll.insert_many([{"_id": 1, "a": 1}, {"_id": 2, "a": 2}])
+        coll.delete_one({"_id": 2})
+
+    events = _changes(coll, write, 3, pipeline=pipeline)
+    got = [(e.get("operationType"), (e.get("documentKey") or {}).get("_id")) for e in events]
+    _expect(
+        got == [("insert", 1), ("delete", 2)],
+        f"$match {pipeline[0]['$match']!r} passed {got!r}, expected insert 1 and delete 2",
+    )
+
+
+def _probe_change_stream_updates(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_updates"]
+    coll.insert_one({"_id": 1, "a": 1, "b": 2})
+    events = _changes(
+        coll, lambda: coll.update_one({"_id": 1}, {"$set": {"a": 5}, "$unset": {"b": ""}}), 1
+    )
+    _expect(bool(events), "an update gave no change event")
+    description = events[0].get("updateDescription") or {}
+    _expect(
+        description.get("updatedFields") == {"a": 5}
+        and description.get("removedFields") == ["b"]
+        and "fullDocument" not in events[0],
+        f"$set a, $unset b gave updateDescription {events[0].get('updateDescription')!r}, "
+        f"fullDocument {events[0].get('fullDocument', '(none)')!r}",
+    )
+
+
+def _probe_change_stream_replace(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_replace"]
+    coll.insert_one({"_id": 1, "a": 1})
+    events = _changes(coll, lambda: coll.replace_one({"_id": 1}, {"z": 1}), 1)
+    got = events[0].get("operationType") if events else None
+    _expect(got == "replace", f"replace_one gave a {got!r} event")
+
+
+def _probe_change_stream_deletes(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_deletes"]
+    coll.insert_one({"_id": 1, "a": 1})
+    events = _changes(coll, lambda: coll.delete_one({"_id": 1}), 1)
+    _expect(bool(events), "a delete gave no change event")
+    _expect(
+        "fullDocument" not in events[0],
+        f"a delete carried fullDocument {events[0].get('fullDocument')!r}",
+    )
+
+
+def _probe_change_stream_ids(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_ids"]
+    oid = ObjectId()
+
+    def write() -> None:
+        coll.insert_many([{"_id": oid}, {"_id": 7}])
+
+    events = _changes(coll, write, 2)
+    got = [(e.get("fullDocument", {}).get("_id"), e.get("documentKey", {}).get("_id"))
+           for e in events]
+    _expect(got == [(oid, oid), (7, 7)], f"inserts of _id {oid!r} and 7 gave _ids {got!r}")
+
+
+def _probe_change_stream_drop(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_drop"]
+    coll.insert_one({"_id": 1})
+    events = _changes(coll, coll.drop, 2)
+    got = [e.get("operationType") for e in events]
+    _expect(got == ["drop", "invalidate"], f"drop gave events {got!r}")
+
+
+def _probe_change_stream_pre_images(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_pre_images"]
+    coll.insert_one({"_id": 1, "a": 1})
+    db.command("collMod", coll.name, changeStreamPreAndPostImages={"enabled": True})
+    events = _changes(
+        coll, lambda: coll.update_one({"_id": 1}, {"$set": {"a": 2}}), 1,
+        full_document_before_change="required",
+    )
+    before = events[0].get("fullDocumentBeforeChange") if events else None
+    _expect(before == {"_id": 1, "a": 1}, f"an update of {{'a': 1}} gave pre-image {before!r}")
+
+
+def _probe_change_stream_resume(client: Client, db: Db) -> None:
+    coll = db["probe_change_stream_resume"]
+    with coll.watch(max_await_time_ms=200) as stream:
+        coll.insert_one({"_id": 1})
+        first = None
+        for _ in range(10):
+            first = first or stream.try_next()
+        _expect(first is not None, "an insert gave no change event")
+        cursor_id = stream._cursor.cursor_id
+        db.command("killCursors", coll.name, cursors=[cursor_id])
+        coll.insert_one({"_id": 2})
+        second = None
+        for _ in range(10):
+            if not stream.alive:
+                break
+            second = second or stream.try_next()
+    got = (second or {}).get("documentKey")
+    _expect(got == {"_id": 2}, f"after killCursors the stream gave {got!r}, alive={stream.alive}")
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
@@ -557,6 +712,15 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "slice_projection": _probe_slice_projection,
     "reference_queries": _probe_reference_queries,
     "dotted_collections": _probe_dotted_collections,
+    "change_streams": _probe_change_streams,
+    "change_stream_filters": _probe_change_stream_filters,
+    "change_stream_updates": _probe_change_stream_updates,
+    "change_stream_replace": _probe_change_stream_replace,
+    "change_stream_deletes": _probe_change_stream_deletes,
+    "change_stream_ids": _probe_change_stream_ids,
+    "change_stream_drop": _probe_change_stream_drop,
+    "change_stream_pre_images": _probe_change_stream_pre_images,
+    "change_stream_resume": _probe_change_stream_resume,
 }
 
 
