@@ -449,3 +449,58 @@ async def test_cleanup_failure_is_chained_not_raised_instead(lane, monkeypatch):
     assert isinstance(raised.value.__context__, PyMongoError)
     assert doc.file.grid_id is None and doc.file.newfile is None
 
+
+
+# -- a dropped connection during a transaction's commit ------------------------------
+@wire_only
+@pytest.mark.requires("transactions")
+async def test_connection_dropped_during_commit_keeps_retry_behaviour(lane, monkeypatch):
+    # nx-27017 runs transactions but says it is standalone: let mongomotor start
+    # them, as tests/test_transactions.py does for its injected errors.
+    async def allowed(alias: str = "default") -> None:
+        return None
+
+    monkeypatch.setattr(mongomotor.sessions, "require_transactions", allowed)
+    with FaultProxy(lane.server_uri, lifetime=60) as proxy:
+        connect_faulty(lane, proxy.uri, serverSelectionTimeoutMS=2000)
+        await FaultItem(tag="seed").save()
+        commits: list[str] = []
+
+        outcome = "committed"
+        try:
+            async with mongomotor.run_in_transaction(alias="faulty") as session:
+                real_commit = session.commit_transaction
+
+                async def commit() -> None:
+                    if commits:
+                        commits.append("again")
+                        return await real_commit()
+                    commits.append("dropped")
+                    proxy.stall()
+                    sending = asyncio.ensure_future(real_commit())
+                    for _ in range(500):  # until the commit's reply is held
+                        if proxy.held or sending.done():
+                            break
+                        await asyncio.sleep(0.01)
+                    proxy.reset()
+                    proxy.resume()
+                    return await sending
+
+                session.commit_transaction = commit
+                await FaultItem(tag="in-txn").save()
+        except PyMongoError as exc:
+            # A server that keeps transactions per connection (nx-27017) cannot
+            # finish the retried commit; MongoDB finds it by its session id.
+            outcome = f"{type(exc).__name__}: {exc}"[:80]
+        tags = [i.tag async for i in FaultItem.objects.only("tag")]
+        assert tags.count("seed") == 1
+        if outcome == "committed":
+            assert tags.count("in-txn") == 1, "a committed write is not stored exactly once"
+        else:
+            assert tags.count("in-txn") <= 1, "a write was stored twice"
+        figure(
+            f"commit_dropped[{lane.name}]",
+            commit_calls=commits,
+            outcome=outcome,
+            stored=tags.count("in-txn"),
+        )

@@ -67,6 +67,7 @@ FEATURES: dict[str, str] = {
     "slice_projection": "apply a $slice projection",
     "reference_queries": "match an ObjectId stored in a field, a subdocument or a list",
     "dotted_collections": "use collections with a dot in their name ('mongoengine.counters')",
+    "atomic_failed_updates": "leave a document unchanged when an update of it fails",
 }
 
 
@@ -109,6 +110,7 @@ class Capabilities:
     slice_projection: bool = False
     reference_queries: bool = False
     dotted_collections: bool = False
+    atomic_failed_updates: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -499,6 +501,17 @@ def _probe_dotted_collections(client: Client, db: Db) -> None:
     _expect(coll.find_one() == {"_id": 1}, "collection 'probe.dotted' lost its document")
 
 
+def _probe_atomic_failed_updates(client: Client, db: Db) -> None:
+    coll = db["probe_atomic_failed_updates"]
+    coll.insert_one({"_id": 1, "a": 1, "c": 2})
+    try:
+        coll.update_one({"_id": 1}, {"$rename": {"a": "b", "c": {}}})  # c's target is no name
+    except Exception:  # noqa: BLE001 - any refusal; what matters is the document after it
+        pass
+    doc = coll.find_one({"_id": 1})
+    _expect(doc == {"_id": 1, "a": 1, "c": 2}, f"after a refused $rename the doc is {doc!r}")
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
@@ -529,6 +542,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "slice_projection": _probe_slice_projection,
     "reference_queries": _probe_reference_queries,
     "dotted_collections": _probe_dotted_collections,
+    "atomic_failed_updates": _probe_atomic_failed_updates,
 }
 
 
