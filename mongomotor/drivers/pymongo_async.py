@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
+from mongomotor.bridge import in_bridge
 from mongomotor.drivers.facade import Backend, SyncClient
 
 T = TypeVar("T")
@@ -40,7 +41,11 @@ class PyMongoAsyncClient(SyncClient):
     backend = PyMongoAsyncBackend()
 
     def adapt(self, value: Any) -> Any:
-        if inspect.iscoroutine(value) and selection_may_wait(self.for_running_loop()):
+        if (
+            inspect.iscoroutine(value)
+            and selection_may_wait(self.for_running_loop())
+            and in_bridge()  # (outside it, adapt refuses the coroutine)
+        ):
             value = cancel_once(value)
         return super().adapt(value)
 
