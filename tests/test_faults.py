@@ -23,6 +23,7 @@ from pymongo.errors import PyMongoError
 
 import mongomotor
 from mongomotor import Document, bridge
+from mongomotor.drivers import pymongo_async
 from mongomotor.fields import FileField, IntField, ReferenceField, StringField
 from tests.conftest import WIRE_LANES
 from tests.support.faults import FaultProxy, PrivateServer
@@ -341,6 +342,34 @@ async def test_cold_client_cancellation_burst_hangs_raw_pymongo_not_mongomotor(l
         stored=stored,
         settle_s=round(time.monotonic() - started, 3),
     )
+
+
+async def test_guard_lets_a_second_cancellation_wait_for_the_driver_to_unwind():
+    """What the guard promises: the driver sees one cancellation and unwinds fully."""
+    seen: list[str] = []
+    release = asyncio.Event()
+
+    async def driver_call() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            await release.wait()  # unwinding takes a while (re-taking a lock)
+            seen.append("unwound")
+            raise
+
+    caller = asyncio.ensure_future(pymongo_async.cancel_once(driver_call()))
+    await asyncio.sleep(0)
+    caller.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    caller.cancel()  # a second cancellation while the driver unwinds
+    await asyncio.sleep(0)
+    assert not caller.done() and seen == ["cancelled"]
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert seen == ["cancelled", "unwound"]
 
 
 # -- a cancellation storm on saves ---------------------------------------------------
