@@ -24,7 +24,7 @@ import mongoengine.fields as me_fields
 from mongoengine.fields import GridFSError
 
 from mongomotor.bridge import awaitable_method, in_bridge, require_loop, run_sync
-from mongomotor.gridfs_backends import GridFS, GridOut
+from mongomotor.gridfs_backends import GridFS, GridOut, discard_unfinished
 
 __all__ = ["FileField", "ImageField", "GridFSProxy", "ImageGridFsProxy", "GridFSError"]
 
@@ -75,11 +75,17 @@ class GridFSProxy(me_fields.GridFSProxy):
 
     @awaitable_method
     def write(self, data: Any) -> None:
-        """Append to a new file; ``close()`` (or ``async with``) stores it (awaitable)."""
+        """Append to a new file; ``close()`` (or ``async with``) stores it (awaitable).
+
+        A write that fails or is cancelled discards the unfinished file.
+        """
         try:
             super().write(data)
         except GridFSError as exc:
             raise self._already_stored(exc) from None
+        except BaseException as exc:  # cancelled included: a half-written file is no file
+            self._discard_unfinished(exc)
+            raise
 
     @awaitable_method
     def writelines(self, lines: Any) -> None:
@@ -111,13 +117,25 @@ class GridFSProxy(me_fields.GridFSProxy):
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
-            await self.close()
+            try:
+                await self.close()
+            except BaseException as failure:  # cancelled included
+                await run_sync(self._discard_unfinished, failure)
+                raise
         elif self.newfile is not None and not self.newfile.closed:
-            # The file was never completed: remove its chunks, keep no id to it.
-            await self.newfile.abort()
-            self.newfile = None
-            self.grid_id = None
-            self._mark_as_changed()
+            await run_sync(self._discard_unfinished, exc)
+
+    def _discard_unfinished(self, exc: BaseException) -> None:
+        # The file was never completed: keep no id to it, remove what was
+        # written. ``exc`` stays what the caller sees, a cleanup failure chained.
+        newfile, file_id = self.newfile, self.grid_id
+        if newfile is None:
+            return
+        self.newfile = None
+        self.grid_id = None
+        self._mark_as_changed()
+        if file_id is not None:
+            discard_unfinished(self.fs, file_id, exc)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         """The (rest of the) file chunk by chunk: ``async for chunk in doc.file``."""

@@ -175,10 +175,10 @@ class GridFS:
         grid_in = self.new_file(**kwargs)
         try:
             grid_in.write(data)
-        except Exception:
-            grid_in.abort()
+            grid_in.close()
+        except BaseException as exc:  # cancelled included: store nothing
+            discard_unfinished(self, grid_in._id, exc)
             raise
-        grid_in.close()
         return grid_in._id
 
     @awaitable_method
@@ -202,6 +202,22 @@ class GridFS:
 
     def __repr__(self) -> str:
         return f"<mongomotor GridFS {self.collection!r} of alias {self.alias!r}>"
+
+
+def discard_unfinished(fs: GridFS, file_id: Any, exc: BaseException) -> None:
+    """Remove the chunks (and files document) of a file whose writing failed with ``exc``.
+
+    Runs inside the bridge. A failure of this cleanup (a second cancellation, a
+    lost server) is chained to ``exc`` as its context; ``exc`` is what the
+    caller sees.
+    """
+    try:
+        # Chunks first: interrupted here, no chunk is left without its files document.
+        fs._facade_collection("chunks").delete_many({"files_id": file_id})
+        fs._facade_collection("files").delete_one({"_id": file_id})
+    except BaseException as cleanup:
+        cleanup.__context__ = None
+        exc.__context__ = cleanup
 
 
 class GridIn:

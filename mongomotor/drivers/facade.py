@@ -18,6 +18,7 @@ import asyncio
 import collections
 import functools
 import inspect
+import re
 import threading
 from collections.abc import Generator
 from typing import Any, ClassVar
@@ -300,7 +301,19 @@ class SyncClient(_Facade):
                 kwargs["session"] = session
 
     def __repr__(self) -> str:
-        return f"<mongomotor {self.backend.name} client {self._settings.get('host')!r}>"
+        return f"<mongomotor {self.backend.name} client {redact(self._settings.get('host'))!r}>"
+
+
+_USERINFO_PASSWORD = re.compile(r"(://[^:@/]*):[^@/]*@")
+
+
+def redact(host: Any) -> Any:
+    """``host`` (a URI, or a list of them) with any password replaced by ``***``."""
+    if isinstance(host, str):
+        return _USERINFO_PASSWORD.sub(r"\1:***@", host)
+    if isinstance(host, (list, tuple)):
+        return type(host)(redact(h) for h in host)
+    return host
 
 
 class _Nested(_Facade):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import inspect
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
+from mongomotor.bridge import in_bridge
 from mongomotor.drivers.facade import Backend, SyncClient
+
+T = TypeVar("T")
 
 
 class PyMongoAsyncBackend(Backend):
@@ -33,3 +39,70 @@ class PyMongoAsyncClient(SyncClient):
     """MongoEngine's client for ``connect(driver='pymongo')``."""
 
     backend = PyMongoAsyncBackend()
+
+    def adapt(self, value: Any) -> Any:
+        if (
+            inspect.iscoroutine(value)
+            and selection_may_wait(self.for_running_loop())
+            and in_bridge()  # (outside it, adapt refuses the coroutine)
+        ):
+            value = cancel_once(value)
+        return super().adapt(value)
+
+
+# -- the cold-topology cancellation guard -------------------------------------
+#
+# PyMongo 4.20's ``Topology._select_servers_loop`` waits for a server under
+# ``async with self._lock`` with ``asyncio.wait_for(condition.wait(), 0.5)``.
+# On Python 3.11, ``wait_for`` runs ``condition.wait()`` in a task of its own;
+# when the waiting task is cancelled, ``wait_for`` cancels that inner task and
+# waits for it to take the lock back. A *second* cancellation arriving during
+# that wait makes ``wait_for`` return at once: the caller's ``async with``
+# releases a lock it does not hold ("Lock is not acquired", or another waiter's
+# "cannot wait on un-acquired lock"), and the orphaned inner task then takes the
+# lock and never gives it back. Every later operation of that client waits for
+# ever. Only waiting server selection is exposed (no selectable server yet, or
+# during an outage); with a known server, selection never waits.
+#
+# The guard runs such an operation in a task of its own and cancels it exactly
+# once, however often the caller is cancelled. It can go when mongomotor needs
+# Python >= 3.12 (``wait_for`` no longer uses an inner task) or PyMongo stops
+# waiting on its topology condition with ``wait_for``: ``tests/test_faults.py``
+# reproduces the hazard with raw PyMongo and says when it is gone.
+
+_ready: list[Any] = [None]  # the last topology description known to have a writable server
+
+
+def selection_may_wait(client: AsyncMongoClient) -> bool:
+    """True if an operation of ``client`` may have to wait in server selection now."""
+    description = client.topology_description
+    if description is _ready[0]:
+        return False
+    if description.has_writable_server():
+        _ready[0] = description  # descriptions are immutable: replaced on every change
+        return False
+    return True
+
+
+async def cancel_once(coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` in its own task, which the caller's cancellations reach only once.
+
+    The caller still sees its ``CancelledError``, after the driver has unwound.
+    """
+    task = asyncio.get_running_loop().create_task(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # retrieved: the caller's cancellation wins
+            raise
+        task.cancel()
+        while not task.done():
+            try:
+                await asyncio.wait((task,))
+            except asyncio.CancelledError:
+                pass  # a further cancellation: the driver is already unwinding
+        if not task.cancelled():
+            task.exception()
+        raise

@@ -87,6 +87,7 @@ FEATURES: dict[str, str] = {
     "change_stream_pre_images": (
         "send fullDocumentBeforeChange once collMod enables changeStreamPreAndPostImages"
     ),
+    "atomic_failed_updates": "leave a document unchanged when an update of it fails",
 }
 
 
@@ -141,6 +142,7 @@ class Capabilities:
     change_stream_drop: bool = False
     change_stream_pre_images: bool = False
     change_stream_resume: bool = False
+    atomic_failed_updates: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -680,6 +682,17 @@ def _probe_change_stream_resume(client: Client, db: Db) -> None:
     _expect(got == {"_id": 2}, f"after killCursors the stream gave {got!r}, alive={stream.alive}")
 
 
+def _probe_atomic_failed_updates(client: Client, db: Db) -> None:
+    coll = db["probe_atomic_failed_updates"]
+    coll.insert_one({"_id": 1, "a": 1, "c": 2})
+    try:
+        coll.update_one({"_id": 1}, {"$rename": {"a": "b", "c": {}}})  # c's target is no name
+    except Exception:  # noqa: BLE001 - any refusal; what matters is the document after it
+        pass
+    doc = coll.find_one({"_id": 1})
+    _expect(doc == {"_id": 1, "a": 1, "c": 2}, f"after a refused $rename the doc is {doc!r}")
+
+
 PROBES: dict[str, Callable[[Client, Db], None]] = {
     "dbref": _probe_dbref,
     "decimal128": _probe_decimal128,
@@ -721,6 +734,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "change_stream_drop": _probe_change_stream_drop,
     "change_stream_pre_images": _probe_change_stream_pre_images,
     "change_stream_resume": _probe_change_stream_resume,
+    "atomic_failed_updates": _probe_atomic_failed_updates,
 }
 
 
