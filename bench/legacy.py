@@ -68,6 +68,11 @@ class LegacyMongoMotor(Contestant):
             [str(PYTHON), "-I", str(RUNNER), self.uri, json.dumps(self.sizes.as_dict())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(HERE),
         )  # fmt: skip
+        assert self.process.stdout
+        for line in self.process.stdout:
+            if line.strip() == "ready":
+                return
+        raise RuntimeError(f"the 0.17.3 runner exited ({self.process.wait()}); see its traceback")
 
     def stop(self) -> None:
         if self.process.stdin:

@@ -5,7 +5,7 @@
 ``-I`` keeps this tree's ``mongomotor`` off ``sys.path``. The runner reads one
 workload name per line on stdin and answers each with one line,
 ``result {"seconds": ..., "result": ..., "stall": ...}`` or
-``result {"error": ...}``, so the bench can interleave its rounds with the
+``result {"error": ...}`` (after a first line, ``ready``), so the bench can interleave its rounds with the
 contestants of its own process. An empty line or EOF ends it.
 """
 
@@ -55,6 +55,20 @@ class Legacy:
         )
 
     async def open(self) -> None:
+        import mongomotor.connection
+        from mongoengine.connection import get_connection
+
+        def server_version(alias: str) -> tuple[int, ...]:
+            # 0.17.3 reads versionArray from server_info(), which nx-27017
+            # does not send; its buildInfo "version" string says the same.
+            client = get_connection(alias)
+            info = client.server_info()
+            if "versionArray" in info:
+                return tuple(info["versionArray"][:2])
+            version = client.admin.command("buildInfo")["version"]
+            return tuple(int(part) for part in version.split(".")[:2])
+
+        mongomotor.connection.get_mongodb_version = server_version
         self.mongomotor.connect(models.DB_NAME, alias=self.alias, host=self.uri)
 
     async def get_by_id(self) -> int:
@@ -104,6 +118,7 @@ def main(argv: list[str]) -> int:
     asyncio.set_event_loop(loop)
     legacy = Legacy(uri, sizes)
     loop.run_until_complete(legacy.open())
+    print("ready", flush=True)
     for line in sys.stdin:
         method = line.strip()
         if not method:
