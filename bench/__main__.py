@@ -32,12 +32,13 @@ from typing import Any
 from bench import models
 from bench.contestants import WORKLOADS, Contestant, local_contestants
 from bench.fakeserver import round_trip
-from bench.harness import SMOKE, Sizes, expected
+from bench.harness import SMOKE, Run, Sizes, expected
 
 URI_ENV = "MONGOMOTOR_BENCH_URI"
 REFERENCE = "ME sync"
 LEGACY = "mm 0.17.3"
 OURS = ("mm/pymongo", "mm/motor")
+CLOCKS = ("wall", "cpu")
 FAKE_SERVER_LIMIT = 3600.0  # seconds: the fake server stops by itself after this
 
 
@@ -47,8 +48,9 @@ class Results:
     sizes: Sizes
     server: str
     contestants: list[Contestant]
-    # (contestant key, method) -> {round: seconds}
-    seconds: dict[tuple[str, str], dict[int, float]] = field(default_factory=dict)
+    clock: str = "wall"  # which time the tables show: "wall" or "cpu" (the client process's)
+    # (contestant key, method) -> {round: its run}
+    runs: dict[tuple[str, str], dict[int, Run]] = field(default_factory=dict)
     # contestant key -> {round: stall figures}
     stalls: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -60,15 +62,18 @@ class Results:
     def keys(self) -> list[str]:
         return [c.key for c in self.contestants]
 
-    def median(self, key: str, method: str) -> float | None:
-        samples = self.seconds.get((key, method))
+    def times(self, key: str, method: str, clock: str | None = None) -> dict[int, float]:
+        clock = clock or self.clock
+        return {n: getattr(run, clock) for n, run in self.runs.get((key, method), {}).items()}
+
+    def median(self, key: str, method: str, clock: str | None = None) -> float | None:
+        samples = self.times(key, method, clock)
         return statistics.median(samples.values()) if samples else None
 
-    def ratios(self, top: str, bottom: str, method: str) -> list[float]:
+    def ratios(self, top: str, bottom: str, method: str, clock: str | None = None) -> list[float]:
         """Per-round ratios top/bottom over the rounds where both ran."""
-        a = self.seconds.get((top, method), {})
-        b = self.seconds.get((bottom, method), {})
-        return [a[r] / b[r] for r in sorted(a) if r in b and b[r] > 0]
+        a, b = self.times(top, method, clock), self.times(bottom, method, clock)
+        return [a[n] / b[n] for n in sorted(a) if n in b and b[n] > 0]
 
 
 # ---------------------------------------------------------------- servers
@@ -118,7 +123,7 @@ def nx_server(sizes: Sizes) -> Iterator[str]:
 
 
 def run(
-    uri: str, sizes: Sizes, rounds: int, server: str, legacy: bool, warmup: bool
+    uri: str, sizes: Sizes, rounds: int, server: str, legacy: bool, warmup: bool, clock: str
 ) -> Results:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -141,7 +146,7 @@ def run(
             started.append(contestant)
         except Exception as exc:
             notes.append(f"{contestant.name}: could not start: {type(exc).__name__}: {exc}")
-    results = Results(rounds, sizes, server, started, notes=notes)
+    results = Results(rounds, sizes, server, started, clock, notes=notes)
     empty_entries = entries_dropper(uri) if server == "nx" else None
     try:
         if warmup:
@@ -191,18 +196,18 @@ def play_round(results: Results, number: int, empty_entries: Any) -> None:
             if method == "insert" and empty_entries:
                 empty_entries()
             try:
-                elapsed, count, stall = contestant.run(method)
+                run = contestant.run(method)
                 want = expected(method, results.sizes)
-                if count != want:
-                    raise RuntimeError(f"got {count} results instead of {want}")
+                if run.result != want:
+                    raise RuntimeError(f"got {run.result} results instead of {want}")
             except Exception as exc:  # a broken contestant must not hide the others
                 results.errors[contestant.key, method] = f"{type(exc).__name__}: {exc}"
                 continue
             if number < 0:
                 continue  # warm-up: connections made, replies cached, nothing recorded
-            results.seconds.setdefault((contestant.key, method), {})[number] = elapsed
-            if stall is not None:
-                results.stalls.setdefault(contestant.key, {})[number] = stall
+            results.runs.setdefault((contestant.key, method), {})[number] = run
+            if run.stall is not None:
+                results.stalls.setdefault(contestant.key, {})[number] = run.stall
 
 
 # ---------------------------------------------------------------- reporting
@@ -249,7 +254,8 @@ def report(results: Results) -> str:
         "fake": "fake server (pre-encoded replies, own process): the clients' own cost",
         "nx": "nx-27017 server: clients plus a real (Python) server",
     }[results.server]
-    out.append(f"\n{server}; {results.rounds} rounds, contestants in rotating order")
+    clock = {"wall": "wall-clock time", "cpu": "CPU time of the client's process"}[results.clock]
+    out.append(f"\n{server}; {results.rounds} rounds, contestants in rotating order; {clock}")
     for contestant in results.contestants:
         out.append(f"  {contestant.key:11} {contestant.name}")
 
@@ -312,29 +318,33 @@ def headline(results: Results) -> list[str]:
     ours, keys, sizes = "mm/pymongo", results.keys, results.sizes
     if ours not in keys:
         return []
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str]] = []
+
+    def compare(text: str, bottom: str, method: str) -> None:
+        wall, cpu = (spread(results.ratios(ours, bottom, method, c)) for c in ("wall", "cpu"))
+        rows.append((text, wall, cpu))
+
     if REFERENCE in keys:
-        for method, text in [
-            ("iterate", f"iterate {sizes.posts} ÷ ME sync"),
-            ("get_by_id", "get by id ÷ ME sync"),
-            ("insert", "insert ÷ ME sync"),
-            ("concurrent_get", f"{sizes.concurrent} concurrent gets ÷ ME serial"),
-            ("with_authors", "posts + authors ÷ ME sync"),
-        ]:
-            rows.append((text, spread(results.ratios(ours, REFERENCE, method))))
+        compare(f"iterate {sizes.posts} ÷ ME sync", REFERENCE, "iterate")
+        compare("get by id ÷ ME sync", REFERENCE, "get_by_id")
+        compare("insert ÷ ME sync", REFERENCE, "insert")
+        compare(f"{sizes.concurrent} concurrent gets ÷ ME serial", REFERENCE, "concurrent_get")
+        compare(f"{sizes.with_authors} posts + authors ÷ ME sync", REFERENCE, "with_authors")
     if LEGACY in keys:
         for method, *_ in WORKLOADS:
-            text = label(method, sizes)[0].rstrip("*")
-            rows.append((f"{text} ÷ 0.17.3", spread(results.ratios(ours, LEGACY, method))))
+            compare(f"{label(method, sizes)[0].rstrip('*')} ÷ 0.17.3", LEGACY, method)
     for key in (ours, LEGACY):
         rounds = results.stalls.get(key)
         if rounds:
             p99 = spread([s["p99_ms"] for s in rounds.values()], 1)
             top = spread([s["max_ms"] for s in rounds.values()], 1)
-            rows.append((f"loop gap ms, {key}, p99 / max", f"{p99} / {top}"))
-    width = max(len(text) for text, _ in rows) + 2
-    lines = ["\nheadline: mongomotor on the pymongo driver (median (min–max); < 1 = faster)"]
-    lines += [f"  {text:{width}}{value}" for text, value in rows]
+            rows.append((f"loop gap (ms), {key}: p99 / max", f"{p99} / {top}", ""))
+    width = max(len(text) for text, _, _ in rows) + 2
+    lines = [
+        "\nheadline: mongomotor on the pymongo driver, median (min–max) of per-round ratios",
+        f"  {'':{width}}{'wall clock':<21}client CPU",
+    ]
+    lines += [f"  {text:{width}}{wall:<21}{cpu}" for text, wall, cpu in rows]
     return lines
 
 
@@ -345,17 +355,27 @@ def as_json(results: Results) -> dict[str, Any]:
         "rounds": results.rounds,
         "sizes": results.sizes.as_dict(),
         "contestants": results.keys,
+        "runs": {
+            f"{k} | {m}": {n: run.as_dict() for n, run in runs.items()}
+            for (k, m), runs in results.runs.items()
+        },
         "medians": {
-            f"{k} | {m}": results.median(k, m)
-            for k in results.keys
-            for m in methods
-            if results.median(k, m) is not None
+            clock: {
+                f"{k} | {m}": results.median(k, m, clock)
+                for k in results.keys
+                for m in methods
+                if results.median(k, m, clock) is not None
+            }
+            for clock in CLOCKS
         },
         "ratios": {
-            f"{a} ÷ {b} | {m}": results.ratios(a, b, m)
-            for a, b in ratio_pairs(results.keys)
-            for m in methods
-            if results.ratios(a, b, m)
+            clock: {
+                f"{a} ÷ {b} | {m}": results.ratios(a, b, m, clock)
+                for a, b in ratio_pairs(results.keys)
+                for m in methods
+                if results.ratios(a, b, m, clock)
+            }
+            for clock in CLOCKS
         },
         "stalls": results.stalls,
         "floor_seconds": results.floor,
@@ -376,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny sizes, 1 round, no warm-up, no 0.17.3 unless asked")  # fmt: skip
     parser.add_argument("--legacy", action=argparse.BooleanOptionalAction, default=None,
                         help="mongomotor 0.17.3 (its venv is made on first use)")  # fmt: skip
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="what the tables show: wall-clock time (default) or the CPU "
+                             "time of the client's process")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else Sizes()
@@ -385,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     server = fake_server if args.server == "fake" else nx_server
     with server(sizes) as uri:
-        results = run(uri, sizes, rounds, args.server, legacy, warmup=not args.smoke)
+        results = run(uri, sizes, rounds, args.server, legacy, not args.smoke, args.clock)
     print(report(results))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     if args.json:

@@ -20,7 +20,7 @@ import pymongo
 import mongomotor
 import mongomotor.fields
 from bench import models
-from bench.harness import Sizes, measure_async, measure_sync, watch_loop
+from bench.harness import Run, Sizes, measure_async, measure_sync, watch_loop
 
 # (method, label, unit, divisor): medians are shown per op / per doc where it helps.
 WORKLOADS = [
@@ -31,9 +31,6 @@ WORKLOADS = [
     ("with_authors", "{with_authors} posts + authors", "ms", None),
     ("loop_stall", "iterate {big} docs, watched", "µs/doc", "big"),
 ]
-
-Result = tuple[float, int, "dict[str, Any] | None"]
-
 
 class Contestant:
     key = ""  # column heading
@@ -49,16 +46,15 @@ class Contestant:
 
     def stop(self) -> None: ...
 
-    def run(self, method: str) -> Result:
+    def run(self, method: str) -> Run:
         raise NotImplementedError
 
 
 class SyncContestant(Contestant):
     has_loop = False
 
-    def run(self, method: str) -> Result:
-        elapsed, result = measure_sync(getattr(self, method))
-        return elapsed, result, None
+    def run(self, method: str) -> Run:
+        return measure_sync(getattr(self, method))
 
 
 class AsyncContestant(Contestant):
@@ -78,11 +74,10 @@ class AsyncContestant(Contestant):
     def stop(self) -> None:
         self.loop.run_until_complete(self.close())
 
-    def run(self, method: str) -> Result:
+    def run(self, method: str) -> Run:
         if method == "loop_stall":
             return self.loop.run_until_complete(watch_loop(self.iterate_big))
-        elapsed, result = self.loop.run_until_complete(measure_async(getattr(self, method)))
-        return elapsed, result, None
+        return self.loop.run_until_complete(measure_async(getattr(self, method)))
 
     def iterate_big(self) -> Awaitable[int]:
         raise NotImplementedError

@@ -31,6 +31,19 @@ class Sizes:
         return asdict(self)
 
 
+@dataclass
+class Run:
+    """One timed workload: wall-clock and process CPU seconds, its count, loop gaps."""
+
+    wall: float
+    cpu: float
+    result: int
+    stall: dict[str, float] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 SMOKE = Sizes(posts=300, big=1000, get=10, inserts=10, concurrent=10, with_authors=100)
 
 
@@ -46,21 +59,21 @@ def expected(method: str, sizes: Sizes) -> int:
     }[method]
 
 
-def measure_sync(fn: Callable[[], int]) -> tuple[float, int]:
+def measure_sync(fn: Callable[[], int]) -> Run:
     gc.collect()
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     result = fn()
-    return time.perf_counter() - start, result
+    return Run(time.perf_counter() - wall, time.process_time() - cpu, result)
 
 
-async def measure_async(fn: Callable[[], Awaitable[int]]) -> tuple[float, int]:
+async def measure_async(fn: Callable[[], Awaitable[int]]) -> Run:
     gc.collect()
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     result = await fn()
-    return time.perf_counter() - start, result
+    return Run(time.perf_counter() - wall, time.process_time() - cpu, result)
 
 
-async def watch_loop(work: Callable[[], Awaitable[int]]) -> tuple[float, int, dict[str, Any]]:
+async def watch_loop(work: Callable[[], Awaitable[int]]) -> Run:
     """Run ``work`` while a second task sleeps 1 ms in a loop; its wake-up gaps (ms).
 
     A gap is the time from one ``sleep(0.001)`` call to the task running again:
@@ -79,17 +92,17 @@ async def watch_loop(work: Callable[[], Awaitable[int]]) -> tuple[float, int, di
     gc.collect()
     watcher = asyncio.ensure_future(ticker())
     await asyncio.sleep(0)  # the watcher is asleep before the work starts
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     try:
         result = await work()
     finally:
-        elapsed = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         done = True
         await watcher
     gaps.sort()
-    stall = {
+    stall: dict[str, float] = {
         "p99_ms": gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))] * 1000 if gaps else 0.0,
         "max_ms": gaps[-1] * 1000 if gaps else 0.0,
         "wakeups": len(gaps),
     }
-    return elapsed, result, stall
+    return Run(wall, cpu, result, stall)

@@ -16,8 +16,8 @@ from pathlib import Path
 import mongoengine
 import pymongo
 
-from bench.contestants import Contestant, Result
-from bench.harness import Sizes
+from bench.contestants import Contestant
+from bench.harness import Run, Sizes
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-0173"
@@ -83,7 +83,7 @@ class LegacyMongoMotor(Contestant):
             self.process.kill()
             self.process.wait()
 
-    def run(self, method: str) -> Result:
+    def run(self, method: str) -> Run:
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(method + "\n")
         self.process.stdin.flush()
@@ -96,7 +96,7 @@ class LegacyMongoMotor(Contestant):
         answer = json.loads(line[len("result ") :])
         if "error" in answer:
             raise RuntimeError(answer["error"])
-        return answer["seconds"], answer["result"], answer["stall"]
+        return Run(**answer)
 
 
 def legacy_contestant(uri: str, sizes: Sizes, build: bool) -> tuple[Contestant | None, str]:

@@ -4,9 +4,10 @@
 
 ``-I`` keeps this tree's ``mongomotor`` off ``sys.path``. The runner reads one
 workload name per line on stdin and answers each with one line,
-``result {"seconds": ..., "result": ..., "stall": ...}`` or
-``result {"error": ...}`` (after a first line, ``ready``), so the bench can interleave its rounds with the
-contestants of its own process. An empty line or EOF ends it.
+``result {"wall": ..., "cpu": ..., "result": ..., "stall": ...}`` or
+``result {"error": ...}`` (after a first line, ``ready``), so the bench can
+interleave its rounds with the contestants of its own process. An empty line
+or EOF ends it.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class Legacy:
         )
 
     async def open(self) -> None:
-        import mongomotor.connection
         from mongoengine.connection import get_connection
+
+        import mongomotor.connection
 
         def server_version(alias: str) -> tuple[int, ...]:
             # 0.17.3 reads versionArray from server_info(), which nx-27017
@@ -125,15 +127,10 @@ def main(argv: list[str]) -> int:
             break
         try:
             if method == "loop_stall":
-                elapsed, result, stall = loop.run_until_complete(
-                    harness.watch_loop(legacy.iterate_big)
-                )
+                run = loop.run_until_complete(harness.watch_loop(legacy.iterate_big))
             else:
-                elapsed, result = loop.run_until_complete(
-                    harness.measure_async(getattr(legacy, method))
-                )
-                stall = None
-            answer = {"seconds": elapsed, "result": result, "stall": stall}
+                run = loop.run_until_complete(harness.measure_async(getattr(legacy, method)))
+            answer = run.as_dict()
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             answer = {"error": f"{type(exc).__name__}: {exc}"}
