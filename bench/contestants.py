@@ -114,9 +114,10 @@ class RawPyMongoAsync(AsyncContestant):
 
     async def insert(self) -> int:
         entries = self.db[models.ENTRIES]
+        done = 0
         for i in range(self.sizes.inserts):
-            await entries.insert_one(models.entry_values(i))
-        return self.sizes.inserts
+            done += (await entries.insert_one(models.entry_values(i))).acknowledged
+        return done
 
     async def concurrent_get(self) -> int:
         posts = self.db[models.POSTS]
@@ -156,9 +157,10 @@ class RawPyMongoSync(SyncContestant):
 
     def insert(self) -> int:
         entries = self.db[models.ENTRIES]
+        done = 0
         for i in range(self.sizes.inserts):
-            entries.insert_one(models.entry_values(i))
-        return self.sizes.inserts
+            done += entries.insert_one(models.entry_values(i)).acknowledged
+        return done
 
     def concurrent_get(self) -> int:
         # No event loop: the same reads, one after the other.
@@ -203,9 +205,10 @@ class SyncMongoEngine(SyncContestant):
 
     def insert(self) -> int:
         Entry = self.models.Entry
+        done = 0
         for i in range(self.sizes.inserts):
-            Entry(**models.entry_values(i)).save()
-        return self.sizes.inserts
+            done += Entry(**models.entry_values(i)).save().pk is not None
+        return done
 
     def concurrent_get(self) -> int:
         # No event loop: the same reads, one after the other.
@@ -255,9 +258,10 @@ class MongoMotor(AsyncContestant):
 
     async def insert(self) -> int:
         Entry = self.models.Entry
+        done = 0
         for i in range(self.sizes.inserts):
-            await Entry(**models.entry_values(i)).save()
-        return self.sizes.inserts
+            done += (await Entry(**models.entry_values(i)).save()).pk is not None
+        return done
 
     async def concurrent_get(self) -> int:
         Post = self.models.Post
