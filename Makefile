@@ -7,7 +7,7 @@ SERVE_STAMP := $(VENV)/.installed-serve
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: test demo serve docs bench lint clean
+.PHONY: test demo serve docs bench bench-venv lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,16 @@ serve: $(SERVE_STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
+# The fake server measures the clients' own cost; BENCH_ARGS="--server nx" uses nx-27017.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# mongomotor 0.17.3 from PyPI in bench/.venv-0173 (python -m bench also makes it on first use).
+bench-venv: $(STAMP)
+	$(BIN)/python -c "from bench.legacy import ensure_venv; import sys; sys.exit(ensure_venv())"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache
+	rm -rf $(VENV) docs/_build .pytest_cache bench/.venv-0173
