@@ -40,14 +40,14 @@ class PyMongoAsyncClient(SyncClient):
 
     backend = PyMongoAsyncBackend()
 
-    def adapt(self, value: Any) -> Any:
+    def adapt(self, value: Any, owner: Any = None) -> Any:
         if (
             inspect.iscoroutine(value)
             and selection_may_wait(self.for_running_loop())
             and in_bridge()  # (outside it, adapt refuses the coroutine)
         ):
             value = cancel_once(value)
-        return super().adapt(value)
+        return super().adapt(value, owner)
 
 
 # -- the cold-topology cancellation guard -------------------------------------
