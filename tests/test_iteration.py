@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import mongomotor.cursor
@@ -69,6 +71,55 @@ async def test_to_list_reads_one_server_batch_per_switch(lane, switches):
     if lane.is_wire:
         assert q.operations.count("getMore") in (2, 3)
     assert switches["run_sync"] <= len(q.operations) + 1 < 10
+
+
+async def _turns_of_another_task_while(read) -> tuple[int, int]:
+    """(items read, turns another task got on the loop meanwhile)."""
+    turns = 0
+    reading = True
+
+    async def other() -> None:
+        nonlocal turns
+        while reading:
+            await asyncio.sleep(0)
+            turns += 1
+
+    task = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    turns = 0
+    count = await read()
+    reading = False
+    await task
+    return count, turns
+
+
+@pytest.mark.parametrize("how", ["async for", "to_list"])
+async def test_a_long_read_lets_other_tasks_run_between_chunks(lane, how):
+    await make_rows(3000)
+    await IterRow.objects.count()
+
+    async def read() -> int:
+        if how == "to_list":
+            return len(await IterRow.objects.to_list(None))
+        return sum([1 async for _ in IterRow.objects])
+
+    count, turns = await _turns_of_another_task_while(read)
+    assert count == 3000
+    # Documents are built a small chunk per bridge call, and the loop runs other
+    # tasks between calls even when no round trip is needed.
+    assert turns >= 3000 // mongomotor.cursor.MAX_CHUNK // 2
+
+
+async def test_a_find_asks_for_bounded_batches(lane):
+    await make_rows(2500)
+    with query_counter() as q:
+        assert len(await IterRow.objects.to_list(None)) == 2500
+    if lane.is_wire:
+        # Without a batch size the server would send one 16 MiB batch, decoded in one go.
+        assert q.operations.count("getMore") >= 2
+        with query_counter() as q:
+            assert len(await IterRow.objects.batch_size(2500).to_list(None)) == 2500
+        assert q.operations.count("getMore") <= 1  # a batch size of the user's own wins
 
 
 async def test_to_list_with_a_length_stops_early(lane):

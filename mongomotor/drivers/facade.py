@@ -61,6 +61,11 @@ class Backend:
     """
 
     name: ClassVar[str] = ""
+    #: A ``find`` with no ``batch_size`` of its own asks for batches this large, so
+    #: that decoding one batch (which the driver does in one go) never holds the
+    #: event loop for long: a 16 MiB batch of small documents takes ~100 ms to
+    #: decode, a batch of 1000 about 2 ms. None leaves the server's default.
+    default_batch_size: ClassVar[int | None] = 1000
 
     def create_client(self, settings: dict[str, Any]) -> Any:
         """A new driver client for the running loop; ``settings`` are MongoEngine's (host, ...).
@@ -589,8 +594,14 @@ class SyncCursor:
             kwargs = dict(self._kwargs)
             self._client.add_session(kwargs)
             real = self._collection._facade_target().find(*self._args, **kwargs)
-            for name, args, kwargs in self._ops:
-                self._client.backend.apply_cursor_option(real, name, args, kwargs)
+            backend = self._client.backend
+            batch_size = backend.default_batch_size
+            for name, op_args, op_kwargs in self._ops:
+                backend.apply_cursor_option(real, name, op_args, op_kwargs)
+                if name == "batch_size":
+                    batch_size = None
+            if batch_size and "batch_size" not in kwargs:
+                backend.apply_cursor_option(real, "batch_size", (batch_size,), {})
             self._real = real
         return self._real
 

@@ -85,6 +85,7 @@ def _mongomock() -> Any:
 
 class MemoryBackend(Backend):
     name = "memory"
+    default_batch_size = None  # batches are cut by ``fetch_batch`` below
 
     def __init__(self) -> None:
         mongomock = _mongomock()
