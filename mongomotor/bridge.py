@@ -85,6 +85,10 @@ def _release_worker(worker: _BridgeGreenlet) -> None:
 _EMPTY_CONTEXT = contextvars.Context()
 
 
+_getcurrent = greenlet.getcurrent
+_get_running_loop = asyncio._get_running_loop  # None outside a loop; no exception to raise
+
+
 def in_bridge() -> bool:
     """True while running sync code under :func:`run_sync` (I/O can be awaited)."""
     return isinstance(greenlet.getcurrent(), _BridgeGreenlet)
@@ -161,9 +165,10 @@ def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if in_bridge():
+        if isinstance(_getcurrent(), _BridgeGreenlet):
             return fn(self, *args, **kwargs)
-        require_loop(f"{_owner_name(self)}.{fn.__name__}()")
+        if _get_running_loop() is None:
+            require_loop(f"{_owner_name(self)}.{fn.__name__}()")
         coroutine = run_sync(fn, self, *args, **kwargs)
         coroutine.__qualname__ = qualname
         return coroutine

@@ -120,9 +120,13 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         time-series options) and its indexes, once.
         """
         db = cls._get_db()
-        collection = db[cls._get_collection_name()]
+        name = cls._get_collection_name()
+        collection = db[name]
         if in_bridge():
-            cls._prepare_collection(cls._collection_key(db))
+            key = (cls._db_alias(), db.name, name)
+            state = cls.__dict__.get("_mm_preparation")
+            if state is None or state.get(key) is not True:  # not prepared yet
+                cls._prepare_collection(key)
         return collection
 
     @classmethod

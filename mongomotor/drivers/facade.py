@@ -20,6 +20,7 @@ import functools
 import inspect
 import re
 import threading
+import types
 from collections.abc import Generator
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ from mongomotor.drivers import memory_changes
 from mongomotor.monitoring import record_operation
 
 _MISSING = object()
+_COROUTINE = types.CoroutineType
 
 
 class _YieldOnce:
@@ -119,7 +121,10 @@ class _Facade:
         target = self._facade_target()
         kind = _attribute_kind(type(target), name)
         if kind is _METHOD:
-            return functools.partial(self._call, name)
+            # Kept on the facade: a driver's method stays a method, and the next
+            # ``collection.insert_one`` is a plain attribute read.
+            operation = self.__dict__[name] = functools.partial(self._call, name)
+            return operation
         if kind is _MISSING:
             return self._missing_attribute(name)
         return self._client.adapt(getattr(target, name))
@@ -291,6 +296,8 @@ class SyncClient(_Facade):
         ``owner`` is the facade whose operation returned ``value``: a command
         cursor (``aggregate``) of a collection knows that collection.
         """
+        if type(value) is _COROUTINE:  # what async drivers' operations return, mostly
+            return self.adapt(await_(value), owner)
         if self.backend.is_cursor(value):
             collection = owner if type(owner) is SyncCollection else None
             return SyncCursor(self, collection=collection, real=value)
@@ -412,7 +419,7 @@ class SyncCollection(_Nested):
         self._client = database._client
         self.name = name
         self._options = options or {}
-        self._derived: dict[str, SyncCollection] = {}
+        self._derived: list[tuple[dict[str, Any], SyncCollection]] = []
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # isinstance(coll, pymongo.collection.Collection)
@@ -439,12 +446,14 @@ class SyncCollection(_Nested):
         merged = {**self._options, **{k: v for k, v in options.items() if v is not None}}
         # MongoEngine asks for the same options on every save: reuse the facade
         # (and the driver collection it caches) instead of rebuilding both.
-        key = repr(sorted(merged.items()))
-        derived = self._derived.get(key)
-        if derived is None:
-            if len(self._derived) >= 32:
-                self._derived.clear()
-            derived = self._derived[key] = SyncCollection(self._database, self.name, merged)
+        # Options (WriteConcern, ReadPreference) are unhashable but compare equal.
+        for known, derived in self._derived:
+            if known == merged:
+                return derived
+        if len(self._derived) >= 32:
+            self._derived.clear()
+        derived = SyncCollection(self._database, self.name, merged)
+        self._derived.append((merged, derived))
         return derived
 
     def find(self, *args: Any, **kwargs: Any) -> SyncCursor:
