@@ -27,6 +27,7 @@ from mongomotor.bridge import in_bridge, require_loop
 from mongomotor.drivers import memory
 from mongomotor.exceptions import BadAsyncFrameworkError, MissingFramework
 from mongomotor.monkey import MonkeyPatcher
+from mongomotor.registry import registered_client
 
 __all__ = [
     "DEFAULT_CONNECTION_NAME",
@@ -193,14 +194,7 @@ def _disconnecting(closings: list[Any]) -> Disconnecting | None:
     return Disconnecting([c for c in closings if c is not None])
 
 
-def _registered_client(alias: str) -> Any:
-    try:
-        return me_connection.get_connection(alias)
-    except ConnectionFailure:
-        raise ConnectionFailure(
-            f"mongomotor: no connection is registered under the alias {alias!r}; "
-            f"call mongomotor.connect(..., alias={alias!r}) first"
-        ) from None
+_registered_client = registered_client
 
 
 def get_connection(alias: str = DEFAULT_CONNECTION_NAME) -> Any:

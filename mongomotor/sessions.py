@@ -54,6 +54,8 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME
 from mongoengine.errors import OperationError
 from pymongo.errors import PyMongoError
 
+from mongomotor.registry import registered_client
+
 __all__ = [
     "SessionsNotSupported",
     "TransactionsNotSupported",
@@ -303,10 +305,8 @@ def transactional(
 
 async def require_transactions(alias: str = DEFAULT_CONNECTION_NAME) -> None:
     """Raise :class:`TransactionsNotSupported` unless ``alias``'s server runs transactions."""
-    from mongomotor.drivers.memory import MemoryClient
-
     facade = _facade(alias)
-    if isinstance(facade, MemoryClient):
+    if facade.emulates_transactions:
         return  # emulated: see mongomotor.drivers.memory_transactions
     client = facade.for_running_loop()
     hello = _hello_cache.get(client)
@@ -327,9 +327,7 @@ _hello_cache: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDi
 
 # -- helpers ----------------------------------------------------------------------
 def _facade(alias: str) -> Any:
-    from mongomotor.connection import _registered_client
-
-    return _registered_client(alias)
+    return registered_client(alias)
 
 
 def _outer_transaction(alias: str) -> Any:
@@ -340,12 +338,8 @@ def _outer_transaction(alias: str) -> Any:
 async def _open_session(
     facade: Any, client: Any, alias: str, session_kwargs: dict[str, Any]
 ) -> Any:
-    from mongomotor.drivers.memory import MemoryClient
-
-    if isinstance(facade, MemoryClient):
-        from mongomotor.drivers.memory_transactions import MemorySession
-
-        return MemorySession(client, facade.transaction_gate())
+    if facade.emulates_transactions:
+        return facade.start_emulated_session(client)
     return await _maybe_await(client.start_session(**session_kwargs))
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import mongomotor.cursor
-import mongomotor.drivers.facade
+import mongomotor.drivers.client
 from mongomotor import Document
 from mongomotor.context_managers import query_counter
 from mongomotor.fields import IntField, StringField
@@ -26,7 +26,7 @@ async def make_rows(count: int) -> None:
 def switches(monkeypatch):
     """Count greenlet switches to the loop (await_) and bridge entries (run_sync)."""
     counts = {"await_": 0, "run_sync": 0}
-    real_await, real_run_sync = mongomotor.drivers.facade.await_, mongomotor.cursor.run_sync
+    real_await, real_run_sync = mongomotor.drivers.client.await_, mongomotor.cursor.run_sync
 
     def counting_await(awaitable):
         counts["await_"] += 1
@@ -36,7 +36,7 @@ def switches(monkeypatch):
         counts["run_sync"] += 1
         return real_run_sync(fn, *args, **kwargs)
 
-    monkeypatch.setattr(mongomotor.drivers.facade, "await_", counting_await)
+    monkeypatch.setattr(mongomotor.drivers.client, "await_", counting_await)
     monkeypatch.setattr(mongomotor.cursor, "run_sync", counting_run_sync)
     return counts
 

@@ -195,6 +195,14 @@ class MemoryClient(SyncClient):
             gate = self._gate = TransactionGate()
         return gate
 
+    emulates_transactions = True
+
+    def start_emulated_session(self, client: Any) -> Any:
+        """A session of ``client`` (this facade's mongomock) whose transactions are emulated."""
+        from mongomotor.drivers.memory_transactions import MemorySession
+
+        return MemorySession(client, self.transaction_gate())
+
     def add_session(self, kwargs: dict[str, Any]) -> None:
         """mongomock refuses ``session=``: in-memory sessions are never sent with operations."""
 
