@@ -213,6 +213,7 @@ class AsyncQuerySetMixin:
         """The matching documents with their references loaded, ``max_depth`` hops deep.
 
             posts = await Post.objects(published=True).select_related()
+
         One query per referenced collection and hop, whatever the number of documents.
         """
         from mongomotor.dereference import select_related
@@ -224,6 +225,7 @@ class AsyncQuerySetMixin:
         """The changes of the documents this QuerySet matches, as they happen (no I/O yet).
 
             async for change in Post.objects(status="live").watch(): print(change.document)
+
         Options as PyMongo's ``watch`` (``full_document``, ``resume_after``...); see the guide.
         """
         return watch_queryset(self, pipeline, **options)

@@ -89,7 +89,7 @@ async def _mongomotor_db(
     name = database_name(request.node.name)
     settings = dict(mongomotor_settings)
     settings.pop("db", None)
-    await _maybe_await(mongomotor.disconnect("default"))
+    await mongomotor.disconnect("default")
     mongomotor.connect(name, alias="default", **settings)
     try:
         yield mongomotor.get_db()
@@ -97,7 +97,7 @@ async def _mongomotor_db(
         try:
             await _drop_databases(mongomotor.get_connection("default"), name)
         finally:
-            await _maybe_await(mongomotor.disconnect_all())
+            await mongomotor.disconnect_all()
 
 
 if _async_fixture is not None:
@@ -146,5 +146,5 @@ async def _drop_databases(client: Any, name: str) -> None:
 
 
 async def _maybe_await(value: Any) -> Any:
-    # disconnect() is plain today and awaitable in later versions: accept both.
+    # A driver's client answers with an awaitable; mongomock's with the value.
     return await value if inspect.isawaitable(value) else value

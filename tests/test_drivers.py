@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import logging
 import sys
 from pathlib import Path
@@ -41,9 +40,7 @@ def backend_of(lane: Any) -> type[Backend]:
 
 async def connect_with(lane: Any, driver: str) -> None:
     """Connect the default alias to the lane's server (or mongomock) through ``driver``."""
-    done = mongomotor.disconnect()
-    if inspect.isawaitable(done):  # disconnect() becomes awaitable
-        await done
+    await mongomotor.disconnect()
     # A mongomock:// host would pick the built-in memory driver: name a plain host.
     host = lane.host if lane.is_wire else "mongodb://localhost"
     mongomotor.connect(lane.db_name, host=host, driver=driver, uuidRepresentation="standard")

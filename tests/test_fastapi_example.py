@@ -215,9 +215,7 @@ async def test_lifespan_connects_pings_and_disconnects(lane, monkeypatch):
         monkeypatch.delenv("MONGOMOTOR_DRIVER", raising=False)
     monkeypatch.setenv("MONGOMOTOR_DB", f"{lane.db_name}_lifespan")
     lane.databases.append(f"{lane.db_name}_lifespan")
-    done = mongomotor.disconnect_all()
-    if inspect.isawaitable(done):  # disconnect_all() becomes awaitable
-        await done
+    await mongomotor.disconnect_all()
     app = create_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

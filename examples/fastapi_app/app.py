@@ -12,7 +12,6 @@ MongoEngine's errors mapped to HTTP statuses.
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 from collections.abc import AsyncIterator
@@ -137,9 +136,7 @@ def create_app(config: MongoConfig | None = None, *, manage_connection: bool = T
             yield
         finally:
             if manage_connection:
-                done = mongomotor.disconnect_all()
-                if inspect.isawaitable(done):  # awaitable in newer mongomotor versions
-                    await done
+                await mongomotor.disconnect_all()
 
     app = FastAPI(title="mongomotor blog", lifespan=lifespan)
     app.state.config = config
