@@ -1,0 +1,99 @@
+"""The typed API: mypy --strict and pyright --strict pass on the typing tests, the demo
+and the README example, and both report a forgotten ``await``.
+
+The checks themselves are in tests/typing/ (``assert_type`` lines, and deliberate
+errors each marked with the code both checkers must report); docs/guide/typing.rst.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TYPING = ROOT / "tests" / "typing"
+EXAMPLES = [ROOT / "examples" / name for name in ("blog.py", "watch.py", "logging_driver.py")]
+STUBS = sorted((ROOT / "mongomotor").glob("*.pyi"))
+
+
+def readme_example(directory: Path) -> Path:
+    """The README's example, as a module of its own."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Example", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code, "README.md has no ```python block under ## Example"
+    path = directory / "readme_example.py"
+    path.write_text(code.group(1))
+    return path
+
+
+def check(tool: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
+    if tool == "mypy":
+        command = ["-m", "mypy", "--config-file", str(TYPING / "mypy.ini"), "--no-incremental"]
+    else:
+        command = [
+            "-m",
+            "pyright",
+            "-p",
+            str(TYPING / "pyrightconfig.json"),
+            "--pythonpath",
+            sys.executable,
+        ]
+    done = subprocess.run(
+        [sys.executable, *command, *map(str, paths)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "No module named" not in done.stderr, (
+        f"{tool} is not installed: pip install -e '.[test]' (make test does)\n{done.stderr}"
+    )
+    return done
+
+
+@pytest.mark.parametrize("tool", ["mypy", "pyright"])
+def test_stubs_typing_tests_examples_and_readme_check_clean(tool, tmp_path):
+    done = check(tool, TYPING, *STUBS, *EXAMPLES, readme_example(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+FORGOTTEN = """\
+from mongomotor import Document
+from mongomotor.fields import StringField
+
+
+class Post(Document):
+    title = StringField(required=True)
+
+
+async def publish(post: Post) -> None:
+    post.save()
+    Post.objects(title="x").count()
+    await post.save()
+"""
+
+
+@pytest.mark.parametrize(
+    ("tool", "expected"),
+    [
+        ("mypy", r"forgotten\.py:10: error: .*\[unused-coroutine\]"),
+        ("pyright", r"forgotten\.py:10:5 - error: .*\(reportUnusedCoroutine\)"),
+    ],
+)
+def test_a_forgotten_await_is_a_type_error(tool, expected, tmp_path):
+    source = tmp_path / "forgotten.py"
+    source.write_text(FORGOTTEN)
+    done = check(tool, source)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = done.stdout
+    assert re.search(expected, report), report
+    assert re.search(expected.replace(":10", ":11"), report), report
+    assert ":12" not in report, report  # the awaited call is fine
