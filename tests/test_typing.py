@@ -7,6 +7,8 @@ errors each marked with the code both checkers must report); docs/guide/typing.r
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import re
 import subprocess
@@ -97,3 +99,30 @@ def test_a_forgotten_await_is_a_type_error(tool, expected, tmp_path):
     assert re.search(expected, report), report
     assert re.search(expected.replace(":10", ":11"), report), report
     assert ":12" not in report, report  # the awaited call is fine
+
+
+def stub_names(stub: Path) -> set[str]:
+    """The public names a stub declares at its top level."""
+    names: set[str] = set()
+    for node in ast.parse(stub.read_text()).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            # Only ``import x as x`` re-exports from a stub.
+            names.update(a.asname for a in node.names if a.asname and a.asname == a.name)
+    return {name for name in names if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("stub", STUBS, ids=lambda path: path.stem)
+def test_each_stub_declares_what_its_module_exports_and_nothing_it_lacks(stub):
+    # With a .pyi beside it, a module's .py is invisible to the checkers: a
+    # name missing from the stub would be an error in user code that runs.
+    name = "mongomotor" if stub.stem == "__init__" else f"mongomotor.{stub.stem}"
+    module = importlib.import_module(name)
+    declared = stub_names(stub)
+    assert set(module.__all__) <= declared, set(module.__all__) - declared
+    assert not [n for n in declared if not hasattr(module, n)]

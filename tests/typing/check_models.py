@@ -80,6 +80,8 @@ async def references(post: Post) -> None:
     assert_type(loaded, Post)
     for reader in loaded.readers:  # loaded: the documents themselves
         assert_type(reader, User)
+    assert_type(loaded.author.name, Any)  # whether it is loaded is not in the type
+    assert_type((await loaded.author).name, str)  # precise, and no query once loaded
 
 
 async def querysets() -> None:
@@ -106,6 +108,11 @@ async def querysets() -> None:
     assert_type(VideoPost.objects, QuerySet[VideoPost])
     assert_type(await VideoPost.objects.get(), VideoPost)
     assert_type(qs.as_pymongo(), QuerySet[dict[str, Any]])
+    assert_type(Post.live, QuerySet[Post])
+    assert_type(VideoPost.live, QuerySet[VideoPost])
+    assert_type(await qs.update(inc__likes=1), int)
+    result = await qs.update(full_result=True, inc__likes=1)
+    assert_type(result.modified_count, int)
 
 
 async def documents(post: Post, video: VideoPost, settings: Settings) -> None:

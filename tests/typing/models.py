@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from mongomotor import (
     BinaryField,
@@ -35,12 +36,14 @@ from mongomotor import (
     MapField,
     ObjectIdField,
     PointField,
+    QuerySet,
     ReferenceField,
     SequenceField,
     SortedListField,
     StringField,
     URLField,
     UUIDField,
+    queryset_manager,
 )
 
 
@@ -101,6 +104,10 @@ class Post(Document):
     number = SequenceField()
 
     meta = {"collection": "typing_post", "allow_inheritance": True}
+
+    @queryset_manager
+    def live(doc_cls: Any, queryset: QuerySet[Post]) -> QuerySet[Post]:  # doc_cls: the class
+        return queryset.filter(status=Status.LIVE)
 
 
 class VideoPost(Post):
