@@ -19,7 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPING = ROOT / "tests" / "typing"
-EXAMPLES = [ROOT / "examples" / name for name in ("blog.py", "watch.py", "logging_driver.py")]
+EXAMPLES = [
+    ROOT / "examples" / name
+    for name in ("blog.py", "watch.py", "logging_driver.py", "fastapi_app")
+]
 STUBS = sorted((ROOT / "mongomotor").glob("*.pyi"))
 
 
