@@ -99,7 +99,7 @@ async def run_blog(uri: str, driver: str) -> None:
     both = await Post.objects(tags__all=["python", "asyncio"]).count()
     print(f"{both} post(s) tagged both python and asyncio")
     latest = await Post.objects.order_by("-title").first()
-    print(f"last by title: {latest.title}")
+    print(f"last by title: {latest.title if latest else '(none)'}")
 
     step("References")
     post = await Post.objects.get(title="A compiler in a weekend")
@@ -143,7 +143,7 @@ async def run_blog(uri: str, driver: str) -> None:
     await post.attachment.put(b"slides: greenlets, switches, loops", content_type="text/plain")
     await post.save()
     again = await Post.objects.get(title="Greenlets in practice")
-    data = await again.attachment.read()
+    data = await again.attachment.read() or b""
     print(f"attached {len(data)} bytes to {again.title!r}; read back: {data.decode()}")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import monitoring
 
-from mongomotor.drivers import register_driver
+from mongomotor.drivers import Backend, register_driver
 from mongomotor.drivers.pymongo_async import PyMongoAsyncBackend
 
 log = logging.getLogger("mongomotor.commands")
@@ -40,12 +40,12 @@ class CommandLog(monitoring.CommandListener):
         )
 
 
-class LogCommands:
+class LogCommands(Backend):
     """Mix into a backend: every client it creates reports its commands to a CommandLog."""
 
     def create_client(self, settings: dict[str, Any]) -> Any:
         listeners = [*settings.get("event_listeners", ()), CommandLog()]
-        return super().create_client({**settings, "event_listeners": listeners})  # type: ignore[misc]
+        return super().create_client({**settings, "event_listeners": listeners})
 
 
 class LoggingBackend(LogCommands, PyMongoAsyncBackend):

@@ -65,7 +65,8 @@ async def main() -> None:
         ready.set()
         async for change in stream:
             print(describe(change))
-            if change.operation == "insert" and change.document.title == "Hello":
+            inserted = change.document if change.operation == "insert" else None
+            if inserted is not None and inserted.title == "Hello":
                 token = stream.resume_token          # a consumer saves its progress
             if change.document is not None and change.document.title == "Last one":
                 break

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from mongoengine.errors import DoesNotExist, ValidationError
 from pydantic import BaseModel
 
 import mongomotor
+from mongomotor import DoesNotExist, ValidationError
 from mongomotor.gridfs_backends import GridFS
 
 from .models import Attachment, Comment, Post
@@ -41,7 +41,7 @@ class MongoConfig:
     """
 
     db: str = "blog"
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @classmethod
     def from_environment(cls) -> MongoConfig:
@@ -128,7 +128,7 @@ def create_app(config: MongoConfig | None = None, *, manage_connection: bool = T
     config = config or MongoConfig.from_environment()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
         if manage_connection:
             mongomotor.connect(config.db, **config.settings)
         try:
@@ -244,7 +244,8 @@ def create_app(config: MongoConfig | None = None, *, manage_connection: bool = T
         await grid_in.close()
         old = post.attachment
         post.attachment = Attachment(
-            file_id=grid_in._id, filename=filename, content_type=content_type, length=length
+            file_id=grid_in._id,  # pyright: ignore[reportPrivateUsage]  (PyMongo's name)
+            filename=filename, content_type=content_type, length=length
         )
         await post.save()
         if old is not None:
