@@ -64,7 +64,7 @@ async def main(uri: str | None = None, driver: str | None = None) -> None:
     try:
         await run_blog(uri, driver or "pymongo")
     finally:
-        disconnect()
+        await disconnect()
 
 
 async def run_blog(uri: str, driver: str) -> None:

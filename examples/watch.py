@@ -76,7 +76,7 @@ async def main() -> None:
     async with live.watch(full_document="updateLookup", resume_after=token) as stream:
         for _ in range(2):
             print(describe(await stream.next()))
-    disconnect()
+    await disconnect()
 
 
 if __name__ == "__main__":

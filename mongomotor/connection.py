@@ -135,7 +135,7 @@ def connect(
     return _register(me_connection.connect, db, alias, **_client_settings(driver, kwargs))
 
 
-def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting | None:
+def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting:
     """Close the connection with a given alias.
 
         await disconnect("archive")   # in a coroutine: returns once the client is closed
@@ -146,7 +146,7 @@ def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting | None:
     at once, and the awaitable returned waits for it; not awaited, the close
     still runs to its end (at the latest while ``asyncio.run`` shuts the loop
     down). Elsewhere, including sync code under :func:`~mongomotor.run_sync`,
-    the close is done on return, and it returns None.
+    the close is done on return (awaiting what it returns then waits for nothing).
     """
     client = me_connection._connections.get(alias)
     closing = None
@@ -156,7 +156,7 @@ def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting | None:
     return _disconnecting([closing])
 
 
-def disconnect_all() -> Disconnecting | None:
+def disconnect_all() -> Disconnecting:
     """Close every alias; awaitable in a coroutine, as :func:`disconnect`.
 
         await disconnect_all()   # in a FastAPI lifespan, after `yield`
@@ -166,12 +166,20 @@ def disconnect_all() -> Disconnecting | None:
 
 
 class Disconnecting:
-    """What :func:`disconnect` returns on a running loop: await it to wait for the close."""
+    """What :func:`disconnect` returns: await it to wait for the close.
+
+        await disconnect()      # returns once the client is closed
+    """
 
     __slots__ = ("_closings",)
 
     def __init__(self, closings: list[Any]) -> None:
         self._closings = closings
+
+    @property
+    def done(self) -> bool:
+        """True when nothing is left to wait for (the close happened on return)."""
+        return not self._closings
 
     def __await__(self) -> Generator[Any, None, None]:
         for closing in self._closings:
@@ -184,14 +192,14 @@ def _shared(client: Any, alias: str) -> bool:
     return any(c is client for a, c in me_connection._connections.items() if a != alias)
 
 
-def _disconnecting(closings: list[Any]) -> Disconnecting | None:
-    if in_bridge():
-        return None
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return Disconnecting([c for c in closings if c is not None])
+def _disconnecting(closings: list[Any]) -> Disconnecting:
+    if in_bridge() or asyncio._get_running_loop() is None:
+        return Disconnecting([])  # closed on return
+    return Disconnecting([c for c in closings if c is not None and not _done(c)])
+
+
+def _done(closing: Any) -> bool:
+    return isinstance(closing, Disconnecting) and closing.done
 
 
 _registered_client = registered_client

@@ -53,8 +53,10 @@ async def test_awaited_disconnect_all_closes_every_alias(lane):
 async def test_disconnect_in_sync_code_under_run_sync_closes_before_returning(lane):
     await DiscNote(text="a").save()
     client = mongomotor.get_connection()
-    assert await run_sync(mongomotor.disconnect) is None
+    returned = await run_sync(mongomotor.disconnect)
     assert not unclosed(client)
+    assert returned.done
+    await returned  # waits for nothing
 
 
 async def test_cancelling_the_awaiting_task_leaves_the_close_running(lane):
@@ -69,7 +71,7 @@ async def test_cancelling_the_awaiting_task_leaves_the_close_running(lane):
     assert not unclosed(client)
 
 
-def test_disconnect_without_a_running_loop_closes_and_returns_none(lane):
+def test_disconnect_without_a_running_loop_closes_on_return(lane):
     async def save():
         await DiscNote(text="a").save()
         return mongomotor.get_connection()
@@ -77,8 +79,9 @@ def test_disconnect_without_a_running_loop_closes_and_returns_none(lane):
     loop = asyncio.new_event_loop()
     try:
         client = loop.run_until_complete(save())
-        assert mongomotor.disconnect() is None  # the loop is alive but not running
+        returned = mongomotor.disconnect()  # the loop is alive but not running
         assert not unclosed(client)
+        assert returned.done
     finally:
         loop.close()
 

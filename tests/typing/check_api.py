@@ -20,6 +20,7 @@ from mongomotor import (
     ValidationError,
     connect,
     disconnect,
+    disconnect_all,
     no_dereference,
     ping,
     query_counter,
@@ -44,9 +45,8 @@ async def connections() -> None:
     connect(host="mongodb://localhost:27017/blog", alias="archive", driver="motor")
     assert_type(await ping(), tuple[int, ...])
     await ping("archive", timeout=2.5)
-    closing = disconnect("archive")
-    if closing is not None:
-        await closing
+    await disconnect("archive")
+    await disconnect_all()
     assert_type(await run_sync(count_titles, "abc"), int)
 
 
