@@ -17,6 +17,7 @@ from typing import Any
 
 import greenlet
 import mongoengine
+import mongoengine.connection as me_connection
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
@@ -119,11 +120,25 @@ class Document(NoDerefInitMixin, mongoengine.Document):
         Inside the bridge, the first use of a collection creates it (capped and
         time-series options) and its indexes, once.
         """
-        db = cls._get_db()
+        alias = cls._db_alias()
         name = cls._get_collection_name()
-        collection = db[name]
+        known = cls.__dict__.get("_mm_collections")
+        entry = None if known is None else known.get((alias, name))
+        # A cached facade is valid while MongoEngine holds the same database for
+        # the alias (connect/disconnect replace or drop it).
+        if entry is not None and me_connection._dbs.get(alias) is entry[0]:
+            db, collection = entry
+        else:
+            db = cls._get_db()
+            collection = db[name]
+            if known is None:
+                known = {}
+                type.__setattr__(cls, "_mm_collections", known)
+            elif len(known) >= 64:  # switch_collection with ever new names
+                known.clear()
+            known[(alias, name)] = (db, collection)
         if in_bridge():
-            key = (cls._db_alias(), db.name, name)
+            key = (alias, db.name, name)
             state = cls.__dict__.get("_mm_preparation")
             if state is None or state.get(key) is not True:  # not prepared yet
                 cls._prepare_collection(key)
