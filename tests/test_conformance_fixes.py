@@ -270,3 +270,21 @@ async def test_a_misspelled_method_says_so(lane):
     collection = FixNumber._get_collection()
     with pytest.raises(TypeError, match="'fnd' was meant as a method"):
         collection.fnd({})
+
+
+async def test_collection_settings_follow_each_facades_options(lane):
+    from pymongo import WriteConcern
+
+    await FixNumber(n=1).save()
+    collection = FixNumber._get_collection()
+    base = collection.write_concern
+    acknowledged = collection.with_options(write_concern=WriteConcern(w=1, wtimeout=500))
+    assert acknowledged.write_concern.document == {"w": 1, "wtimeout": 500}
+    assert collection.write_concern == base != acknowledged.write_concern
+    secondary = collection.with_options(read_preference=ReadPreference.SECONDARY_PREFERRED)
+    assert secondary.read_preference == ReadPreference.SECONDARY_PREFERRED
+    assert collection.read_preference == ReadPreference.PRIMARY
+    # A save with its own write concern still goes through, and the default stays.
+    await FixNumber(n=2).save(write_concern={"w": 1})
+    assert collection.write_concern == base
+    assert await FixNumber.objects.count() == 2

@@ -27,6 +27,9 @@ def unwrap(value: Any) -> Any:
     return target() if target is not None else value
 
 
+_SETTINGS = frozenset({"write_concern", "read_concern", "read_preference", "codec_options"})
+
+
 class _Facade:
     """Dispatch of any other driver attribute: awaitables are awaited in the bridge."""
 
@@ -47,7 +50,13 @@ class _Facade:
             return operation
         if kind is _MISSING:
             return self._missing_attribute(name)
-        return self._client.adapt(getattr(target, name))
+        value = self._client.adapt(getattr(target, name))
+        if name in _SETTINGS:
+            # Fixed by the client's settings and this facade's options, the same
+            # for every loop's driver object: MongoEngine reads write_concern on
+            # every save.
+            self.__dict__[name] = value
+        return value
 
     def _missing_attribute(self, name: str) -> Any:
         # As in PyMongo: ``client.admin`` is a database, ``db.things`` a collection.
