@@ -21,7 +21,7 @@ import mongoengine.connection as me_connection
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
-from mongomotor import context_managers, loading, sessions
+from mongomotor import context_managers, encoding, loading, sessions
 from mongomotor.bridge import await_, awaitable_method, in_bridge, require_loop, run_sync
 from mongomotor.change_streams import ChangeStream
 from mongomotor.queryset import QuerySet, QuerySetManager
@@ -52,6 +52,28 @@ class NoDerefInitMixin:
 
     # MongoEngine's _from_son result, through a loader compiled per data shape.
     _from_son = classmethod(loading.from_son)
+
+    def to_mongo(self, use_db_field: bool = True, fields: list[str] | None = None) -> Any:
+        """The document as stored (MongoEngine's result, through a plan compiled per class).
+
+            son = post.to_mongo()  # SON([("_id", ...), ("title", "Hi")])
+        """
+        son = encoding.to_mongo(self, use_db_field, fields)
+        if son is None:
+            return super().to_mongo(use_db_field, fields)  # type: ignore[misc]
+        return son
+
+    def validate(self, clean: bool = True) -> None:
+        """Raise MongoEngine's ``ValidationError`` if a field's value is not valid.
+
+            post.validate()
+        """
+        if not encoding.validate(self, clean):
+            super().validate(clean)  # type: ignore[misc]
+
+    def _clear_changed_fields(self) -> None:
+        if not encoding.clear_changed_fields(self):
+            super()._clear_changed_fields()  # type: ignore[misc]
 
     @awaitable_method
     def select_related(self, max_depth: int = 1) -> Any:

@@ -1,0 +1,514 @@
+"""Compiled document encoding: MongoEngine's ``to_mongo`` and ``validate``, built once per class.
+
+    son = encoding.to_mongo(post)       # what post.to_mongo() gives, or None
+    done = encoding.validate(post)      # True: valid; False: ask MongoEngine
+
+``Document.save`` calls ``to_mongo`` twice and ``validate`` once. MongoEngine's
+``to_mongo`` inspects every field's ``to_mongo`` signature on each call and
+builds its ``SON`` key by key; ``validate`` builds a list of pairs and calls
+each field's checks, even for a plain string.
+
+Here each (class, ``use_db_field``, ``fields``) is *planned* once: the fields
+the call would visit, the keyword arguments each field's ``to_mongo`` takes
+and the key it is stored under are worked out as MongoEngine's own loop does,
+and compiled into a small function. Values of the exact type a plain field
+stores as they are (``str`` in a ``StringField``, ``int`` in an ``IntField``,
+...) skip the call; every other value goes through the field's own method.
+``tests/test_encoding_equivalence.py`` compares the results with MongoEngine's.
+
+Whenever the plan cannot promise MongoEngine's result, these functions return
+None/False and MongoEngine's own method runs (and raises its own error):
+dynamic documents; classes whose ``to_mongo``, ``validate``, ``clean`` (when
+cleaning) or iteration are not MongoEngine's; fields whose conversion or
+checks are not MongoEngine's plain ones (custom fields, file, enum, sequence,
+binary, complex datetime, cached reference); any
+invalid value or exception. ``MONGOMOTOR_ENCODER=0`` in the environment, or
+``encoding.enabled = False``, sends every call to MongoEngine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from typing import Any
+
+import mongoengine
+from bson import SON, ObjectId
+from mongoengine import fields as me_fields
+from mongoengine.base import fields as me_base_fields
+from mongoengine.base.datastructures import BaseList
+from mongoengine.base.document import BaseDocument
+
+__all__ = ["enabled", "to_mongo", "validate", "clear_changed_fields", "forget_plans"]
+
+#: Switch the compiled encoder off (``MONGOMOTOR_ENCODER=0``) to encode and
+#: validate every document through MongoEngine's own methods.
+enabled: bool = os.environ.get("MONGOMOTOR_ENCODER", "1").strip().lower() not in (
+    "0",
+    "off",
+    "false",
+    "no",
+)
+
+# Fields whose conversion or checks do more than map a value (files, sequences,
+# cached copies of another document) or that the loader also leaves to MongoEngine.
+_UNPLANNED_FIELDS = (
+    me_fields.CachedReferenceField,
+    me_fields.FileField,
+    me_fields.EnumField,
+    me_fields.SequenceField,
+    me_fields.BinaryField,
+    me_fields.ComplexDateTimeField,
+)
+
+_BaseField = me_base_fields.BaseField
+
+# What a plain field stores a value of this exact type as: the value itself.
+# BaseField.to_mongo calls to_python, so those fields are told by to_python.
+_STORED_AS_IS_BY_TO_PYTHON: dict[Any, type] = {
+    me_fields.StringField.to_python: str,
+    me_fields.IntField.to_python: int,
+    me_fields.FloatField.to_python: float,
+    me_fields.BooleanField.to_python: bool,
+}
+_STORED_AS_IS_BY_TO_MONGO: dict[Any, type] = {
+    me_base_fields.ObjectIdField.to_mongo: ObjectId,
+    me_fields.DateTimeField.to_mongo: datetime.datetime,
+}
+
+# Field checks that pass for a value of this exact type when the attributes
+# listed are None (no bounds, no pattern).
+_VALID_AS_IS: dict[Any, tuple[type, tuple[str, ...]]] = {
+    me_fields.StringField.validate: (str, ("max_length", "min_length", "regex")),
+    me_fields.IntField.validate: (int, ("min_value", "max_value")),
+    me_fields.FloatField.validate: (float, ("min_value", "max_value")),
+    me_fields.BooleanField.validate: (bool, ()),
+    me_base_fields.ObjectIdField.validate: (ObjectId, ()),
+    me_fields.DateTimeField.validate: (datetime.datetime, ()),
+}
+
+_me_document_to_mongo = mongoengine.Document.__dict__["to_mongo"]
+_me_embedded_to_mongo = mongoengine.EmbeddedDocument.__dict__["to_mongo"]
+_me_validate = BaseDocument.__dict__["validate"]
+_me_clean = BaseDocument.__dict__["clean"]
+_me_iter = BaseDocument.__dict__["__iter__"]
+
+_encoders: dict[tuple, Any] = {}
+_validators: dict[type, Any] = {}
+_clearers: dict[type, Any] = {}
+_MAX_PLANS = 4096
+_NO_PLAN = object()
+_STALE = object()
+
+
+def forget_plans() -> None:
+    """Drop every compiled plan (they are rebuilt on the next call)."""
+    _encoders.clear()
+    _validators.clear()
+    _clearers.clear()
+
+
+def to_mongo(doc: Any, use_db_field: bool = True, fields: Any = None) -> SON | None:
+    """``doc.to_mongo(use_db_field, fields)`` through the class's compiled plan, or None.
+
+        son = to_mongo(post) or mongoengine.Document.to_mongo(post)
+    """
+    if not enabled or (use_db_field is not True and use_db_field is not False):
+        return None
+    if fields:
+        if type(fields) is not list or not all(type(f) is str for f in fields):
+            return None
+        key = (type(doc), use_db_field, tuple(fields))
+    else:
+        key = (type(doc), use_db_field, ())
+    encode = _encoders.get(key)
+    if encode is None:
+        if len(_encoders) >= _MAX_PLANS:
+            _encoders.clear()  # fields= lists without end: start again
+        encode = _encoders[key] = _plan(_compile_encoder, *key)
+    if encode is _NO_PLAN:
+        return None
+    try:
+        son = encode(doc)
+    except Exception:
+        return None  # MongoEngine's method raises its own error for this value
+    if son is _STALE:
+        # The class changed (fields added or removed) since it was planned.
+        del _encoders[key]
+        return to_mongo(doc, use_db_field, fields)
+    return son
+
+
+def validate(doc: Any, clean: bool = True) -> bool:
+    """True if ``doc.validate(clean)`` passes, as the compiled checks prove; False: ask MongoEngine.
+
+        if not validate(post): BaseDocument.validate(post)
+    """
+    if not enabled:
+        return False
+    cls = type(doc)
+    check = _validators.get(cls)
+    if check is None:
+        check = _validators[cls] = _plan(_compile_validator, cls)
+    if check is _NO_PLAN:
+        return False
+    try:
+        done = check(doc, clean)
+    except Exception:
+        return False  # MongoEngine's method reports its own error
+    if done is _STALE:
+        del _validators[cls]
+        return validate(doc, clean)
+    return done
+
+
+def clear_changed_fields(doc: Any) -> bool:
+    """True if ``doc._clear_changed_fields()`` was done here; False: ask MongoEngine.
+
+        if not clear_changed_fields(post): BaseDocument._clear_changed_fields(post)
+    """
+    if not enabled:
+        return False
+    cls = type(doc)
+    clear = _clearers.get(cls)
+    if clear is None:
+        clear = _clearers[cls] = _plan(_compile_clearer, cls)
+    if clear is _NO_PLAN:
+        return False
+    try:
+        done = clear(doc)
+    except Exception:
+        return False
+    if done is _STALE:
+        del _clearers[cls]
+        return clear_changed_fields(doc)
+    return done
+
+
+# -- planning -------------------------------------------------------------------------
+
+
+class _Unplannable(Exception):
+    pass
+
+
+def _plan(compiler: Callable[..., Any], *key: Any) -> Any:
+    try:
+        return compiler(*key)
+    except Exception:
+        return _NO_PLAN
+
+
+def _defined_by_us(fn: Any) -> bool:
+    module = getattr(fn, "__module__", None) or ""
+    return module.startswith(("mongoengine.", "mongomotor."))
+
+
+def _plain_field(field: Any) -> bool:
+    """True if the field's conversion and checks are MongoEngine's own."""
+    if isinstance(field, _UNPLANNED_FIELDS):
+        return False
+    kind = type(field)
+    names = ("to_mongo", "to_python", "validate", "_validate", "generate")
+    if not all(_defined_by_us(getattr(kind, name, None)) for name in names if hasattr(kind, name)):
+        return False
+    inner = getattr(field, "field", None)
+    if isinstance(field, me_base_fields.ComplexBaseField) and inner is not None:
+        return _plain_field(inner)
+    return True
+
+
+def _next_after(cls: type, name: str, after: type) -> Any:
+    """The ``name`` attribute ``super(after, instance)`` finds on an instance of ``cls``."""
+    mro = cls.__mro__
+    for klass in mro[mro.index(after) + 1 :]:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+# The methods that call this module, each with the MongoEngine method it stands
+# for (None: whichever comes next in the class's MRO, as ``super()`` finds it).
+_hooks: list[tuple[Any, Any]] = []
+
+
+def _stands_for(cls: type, name: str) -> Any:
+    """The MongoEngine method whose result the hook ``cls`` reaches for ``name`` must give."""
+    if not _hooks:
+        from mongomotor.document import NoDerefInitMixin
+
+        for method in ("to_mongo", "validate", "_clear_changed_fields"):
+            _hooks.append((NoDerefInitMixin.__dict__[method], None))
+    for klass in cls.__mro__:
+        fn = klass.__dict__.get(name)
+        for hook, original in _hooks:
+            if fn is hook:
+                return original if original is not None else _next_after(cls, name, klass)
+    return None
+
+
+def _plannable_class(cls: type) -> None:
+    """Raises if instances of ``cls`` cannot be encoded by a plan."""
+    if cls._dynamic or cls._meta.get("abstract") or cls.__iter__ is not _me_iter:
+        raise _Unplannable
+    for name, field in cls._fields.items():
+        if not _plain_field(field) or field.name != name:
+            raise _Unplannable
+
+
+def _guard(cls: type) -> tuple[str, dict]:
+    env = {"C": cls, "C_fields": cls._fields, "C_order": cls._fields_ordered}
+    guard = (
+        f"C._fields is not C_fields or len(C_fields) != {len(cls._fields)}"
+        " or C._fields_ordered is not C_order"
+    )
+    return guard, env
+
+
+def _compile_encoder(cls: type, use_db_field: bool, fields: tuple) -> Callable[[Any], Any]:
+    _plannable_class(cls)
+    after = _stands_for(cls, "to_mongo")
+    if issubclass(cls, mongoengine.Document) and after is _me_document_to_mongo:
+        top_level = True
+    elif issubclass(cls, mongoengine.EmbeddedDocument) and after is _me_embedded_to_mongo:
+        top_level = False
+    else:
+        raise _Unplannable
+    guard, env = _guard(cls)
+    env.update({"SON": SON, "dict_new": dict.__new__, "list": list, "BaseList": BaseList})
+    roots = {f.split(".")[0] for f in fields}
+    body = [f"if {guard}:", "    return STALE", "data = doc._data"]
+    env["STALE"] = _STALE
+    # MongoEngine's loop: "_id" first, "_cls" second (dropped below without
+    # inheritance), then the fields in the class's order.
+    body.append("d = {'_id': None, '_cls': CLASS_NAME}")
+    env["CLASS_NAME"] = cls._class_name
+    for i, name in enumerate(cls._fields_ordered):
+        if roots and name not in roots:
+            continue
+        field = cls._fields[name]
+        fvar = f"f{i}"
+        env[fvar] = field
+        key = field.db_field if use_db_field else field.name
+        body.append(f"v = data.get({name!r})")
+        body.append("if v is not None:")
+        kind = type(field)
+        stored_as = _stored_as_is(kind)
+        item_stored_as = _list_items_stored_as_is(field)
+        # As MongoEngine passes them: by the names the method's code has.
+        varnames = kind.to_mongo.__code__.co_varnames
+        args = []
+        if fields and "fields" in varnames:
+            prefix = f"{name}."
+            sub = [f.replace(prefix, "") for f in fields if f.startswith(prefix)]
+            args.append(f"fields=list({tuple(sub)!r})")
+        if "use_db_field" in varnames:
+            args.append(f"use_db_field={use_db_field!r}")
+        call = f"v = {fvar}.to_mongo(v{', ' if args else ''}{', '.join(args)})"
+        if stored_as is not None:
+            tname = f"t{i}"
+            env[tname] = stored_as
+            body.append(f"    if type(v) is not {tname}:")
+            body.append(f"        {call}")
+        elif item_stored_as is not None:
+            # A list of plain values of the exact type is stored as a plain copy.
+            tname = f"t{i}"
+            env[tname] = item_stored_as
+            body.append("    if type(v) is BaseList or type(v) is list:")
+            body.append("        for x in v:")
+            body.append(f"            if type(x) is not {tname}:")
+            body.append(f"                {call}")
+            body.append("                break")
+            body.append("        else:")
+            body.append("            v = list(v)")
+            body.append("    else:")
+            body.append(f"        {call}")
+        else:
+            body.append(f"    {call}")
+        if field._auto_gen:
+            body.append(f"if v is None and {fvar}._auto_gen:")
+            body.append(f"    v = {fvar}.generate()")
+            body.append(f"    data[{name!r}] = v")
+        body.append(f"if v is not None or {fvar}.null:")
+        body.append(f"    d[{key!r}] = v")
+    body.append("if not C._meta.get('allow_inheritance'):")
+    body.append("    del d['_cls']")
+    if top_level:
+        body.append("if d['_id'] is None:")
+        body.append("    if data.get('id') is None:")
+        body.append("        del d['_id']")
+        body.append("    else:")
+        body.append("        d['_id'] = data['id']")
+    else:
+        body.append("if '_id' in d and d['_id'] is None:")
+        body.append("    del d['_id']")
+    # A SON holding d's items in d's order, without SON's per-key bookkeeping.
+    body.append("son = dict_new(SON)")
+    body.append("son._SON__keys = list(d)")
+    body.append("son.update(d)")
+    body.append("return son")
+    return _build(f"to_mongo {cls._class_name}", "encode(doc)", body, env)
+
+
+def _stored_as_is(kind: type) -> type | None:
+    """The type whose values this field class stores unchanged, if any."""
+    if kind.to_mongo is _BaseField.to_mongo:
+        return _STORED_AS_IS_BY_TO_PYTHON.get(kind.to_python)
+    return _STORED_AS_IS_BY_TO_MONGO.get(kind.to_mongo)
+
+
+def _valid_as_is(field: Any) -> type | None:
+    """The type whose values pass this field's checks whatever they are, if any."""
+    kind = type(field)
+    valid = _VALID_AS_IS.get(kind.validate)
+    if (
+        valid is None
+        or kind._validate is not _BaseField._validate
+        or field.choices
+        or field.validation is not None
+        or any(getattr(field, attr, None) is not None for attr in valid[1])
+    ):
+        return None
+    if kind.validate is me_fields.DateTimeField.validate:
+        if kind.to_mongo is not me_fields.DateTimeField.to_mongo:
+            return None  # its check converts the value with to_mongo
+    return valid[0]
+
+
+def _list_items_valid_as_is(field: Any) -> type | None:
+    """The item type of a ``ListField`` whose items of that type pass every check."""
+    kind = type(field)
+    if (
+        kind.validate is not me_fields.ListField.validate
+        or kind._validate is not _BaseField._validate
+        or field.choices
+        or field.validation is not None
+        or field.max_length is not None
+        or field.field is None
+    ):
+        return None
+    return _valid_as_is(field.field)
+
+
+def _list_items_stored_as_is(field: Any) -> type | None:
+    """The item type of a ``ListField`` that stores items of that type unchanged."""
+    kind = type(field)
+    inner = getattr(field, "field", None)
+    if (
+        not isinstance(field, me_fields.ListField)
+        or kind.to_mongo is not me_base_fields.ComplexBaseField.to_mongo
+        or inner is None
+        or type(inner)._to_mongo_safe_call is not _BaseField._to_mongo_safe_call
+    ):
+        return None
+    return _stored_as_is(type(inner))
+
+
+def _compile_validator(cls: type) -> Callable[[Any, bool], Any]:
+    _plannable_class(cls)
+    if _stands_for(cls, "validate") is not _me_validate:
+        raise _Unplannable
+    guard, env = _guard(cls)
+    env["STALE"] = _STALE
+    env["BaseList"] = BaseList
+    body = [f"if {guard}:", "    return STALE"]
+    if cls.clean is not _me_clean:
+        body.append("if clean:")
+        body.append("    return False  # the class's own clean() runs in MongoEngine's method")
+    body.append("data = doc._data")
+    embedded_kinds = (me_fields.EmbeddedDocumentField, me_fields.GenericEmbeddedDocumentField)
+    for i, name in enumerate(cls._fields_ordered):
+        field = cls._fields[name]
+        fvar = f"f{i}"
+        env[fvar] = field
+        body.append(f"v = data.get({name!r})")
+        body.append("if v is None:")
+        if field.required and not getattr(field, "_auto_gen", False):
+            body.append("    return False  # MongoEngine reports the missing value")
+        else:
+            body.append("    pass")
+        valid_as = _valid_as_is(field)
+        item_valid_as = _list_items_valid_as_is(field)
+        if valid_as is not None:
+            tname = f"t{i}"
+            env[tname] = valid_as
+            body.append(f"elif type(v) is not {tname}:")
+            body.append(f"    {fvar}._validate(v)")
+        elif item_valid_as is not None:
+            # A list of plain values of the exact type: every check passes.
+            tname = f"t{i}"
+            env[tname] = item_valid_as
+            body.append("elif type(v) is BaseList or type(v) is list:")
+            if field.required:
+                body.append("    if not v:")
+                body.append(f"        {fvar}._validate(v)")
+            body.append("    for x in v:")
+            body.append(f"        if type(x) is not {tname}:")
+            body.append(f"            {fvar}._validate(v)")
+            body.append("            break")
+            body.append("else:")
+            body.append(f"    {fvar}._validate(v)")
+        elif isinstance(field, embedded_kinds):
+            body.append("else:")
+            body.append(f"    {fvar}._validate(v, clean=clean)")
+        else:
+            body.append("else:")
+            body.append(f"    {fvar}._validate(v)")
+    body.append("return True")
+    return _build(f"validate {cls._class_name}", "check(doc, clean)", body, env)
+
+
+_SCALARS = frozenset({type(None), str, int, float, bool, ObjectId, datetime.datetime})
+_me_clear_changed_fields = BaseDocument.__dict__["_clear_changed_fields"]
+_me_get_changed_fields = BaseDocument.__dict__["_get_changed_fields"]
+_set_changed_fields = BaseDocument.__dict__["_changed_fields"].__set__
+
+
+def _compile_clearer(cls: type) -> Callable[[Any], Any]:
+    _plannable_class(cls)
+    if (
+        _stands_for(cls, "_clear_changed_fields") is not _me_clear_changed_fields
+        or cls._get_changed_fields is not _me_get_changed_fields
+        or cls.__setattr__ is not BaseDocument.__setattr__
+        or "_changed_fields" in cls._meta.get("shard_key", ())
+        or any(
+            isinstance(f, me_fields.SortedListField) and f._ordering
+            for f in cls._fields.values()
+        )
+    ):
+        raise _Unplannable
+    guard, env = _guard(cls)
+    env.update(
+        {
+            "STALE": _STALE,
+            "BaseList": BaseList,
+            "SCALARS": _SCALARS,
+            "set_changed_fields": _set_changed_fields,
+        }
+    )
+    body = [f"if {guard}:", "    return STALE"]
+    # Nothing marked as changed, and no value that could hold changes of its
+    # own (embedded documents, nested containers): only the mark is reset.
+    body.append("if getattr(doc, '_changed_fields', None):")
+    body.append("    return False")
+    body.append("data = doc._data")
+    for name in cls._fields_ordered:
+        body.append(f"v = data.get({name!r})")
+        body.append("if type(v) not in SCALARS:")
+        body.append("    if type(v) is not BaseList and type(v) is not list:")
+        body.append("        return False")
+        body.append("    for x in v:")
+        body.append("        if type(x) not in SCALARS:")
+        body.append("            return False")
+    body.append("set_changed_fields(doc, [])")
+    body.append("return True")
+    return _build(f"clear {cls._class_name}", "clear(doc)", body, env)
+
+
+def _build(label: str, signature: str, body: list[str], env: dict) -> Callable[..., Any]:
+    source = "\n".join([f"def {signature}:"] + ["    " + line for line in body])
+    exec(compile(source, f"<mongomotor.encoding {label}>", "exec"), env)
+    fn = env[signature.split("(")[0]]
+    fn.__source__ = source  # for debugging: print(fn.__source__)
+    return fn
