@@ -282,7 +282,15 @@ def _compile_encoder(cls: type, use_db_field: bool, fields: tuple) -> Callable[[
     else:
         raise _Unplannable
     guard, env = _guard(cls)
-    env.update({"SON": SON, "dict_new": dict.__new__, "list": list, "BaseList": BaseList})
+    env.update(
+        {
+            "SON": SON,
+            "dict_new": dict.__new__,
+            "dict_update": dict.update,
+            "list": list,
+            "BaseList": BaseList,
+        }
+    )
     roots = {f.split(".")[0] for f in fields}
     body = [f"if {guard}:", "    return STALE", "data = doc._data"]
     env["STALE"] = _STALE
@@ -352,7 +360,7 @@ def _compile_encoder(cls: type, use_db_field: bool, fields: tuple) -> Callable[[
     # A SON holding d's items in d's order, without SON's per-key bookkeeping.
     body.append("son = dict_new(SON)")
     body.append("son._SON__keys = list(d)")
-    body.append("son.update(d)")
+    body.append("dict_update(son, d)")
     body.append("return son")
     return _build(f"to_mongo {cls._class_name}", "encode(doc)", body, env)
 
