@@ -135,7 +135,7 @@ def to_mongo(doc: Any, use_db_field: bool = True, fields: Any = None) -> SON | N
         return None  # MongoEngine's method raises its own error for this value
     if son is _STALE:
         # The class changed (fields added or removed) since it was planned.
-        del _encoders[key]
+        _encoders.pop(key, None)
         return to_mongo(doc, use_db_field, fields)
     return son
 
@@ -158,7 +158,7 @@ def validate(doc: Any, clean: bool = True) -> bool:
     except Exception:
         return False  # MongoEngine's method reports its own error
     if done is _STALE:
-        del _validators[cls]
+        _validators.pop(cls, None)
         return validate(doc, clean)
     return done
 
@@ -181,7 +181,7 @@ def clear_changed_fields(doc: Any) -> bool:
     except Exception:
         return False
     if done is _STALE:
-        del _clearers[cls]
+        _clearers.pop(cls, None)
         return clear_changed_fields(doc)
     return done
 
