@@ -21,6 +21,7 @@ import mongomotor
 import mongomotor.fields
 from bench import models
 from bench.harness import Run, Sizes, measure_async, measure_sync, watch_loop
+from bench.odm_workloads import OdmWorkloads
 
 # (method, label, unit, divisor): medians are shown per op / per doc where it helps.
 WORKLOADS = [
@@ -221,8 +222,10 @@ class SyncMongoEngine(SyncContestant):
         return len([(post.title, post.author.name) for post in posts])
 
 
-class MongoMotor(AsyncContestant):
+class MongoMotor(OdmWorkloads, AsyncContestant):
     """This mongomotor, on one driver (``'pymongo'`` or ``'motor'``)."""
+
+    entry_values = staticmethod(models.entry_values)
 
     def __init__(self, driver: str, *args: Any) -> None:
         super().__init__(*args)
@@ -239,35 +242,6 @@ class MongoMotor(AsyncContestant):
 
     async def close(self) -> None:
         mongomotor.disconnect(self.alias)
-
-    async def get_by_id(self) -> int:
-        Post = self.models.Post
-        found = 0
-        for post_id in self.post_ids[: self.sizes.get]:
-            found += await Post.objects.get(id=post_id) is not None
-        return found
-
-    async def iterate(self) -> int:
-        return sum([1 async for _ in self.models.Post.objects])
-
-    async def iterate_big(self) -> int:
-        n = 0
-        async for _ in self.models.BigPost.objects:
-            n += 1
-        return n
-
-    async def insert(self) -> int:
-        Entry = self.models.Entry
-        done = 0
-        for i in range(self.sizes.inserts):
-            done += (await Entry(**models.entry_values(i)).save()).pk is not None
-        return done
-
-    async def concurrent_get(self) -> int:
-        Post = self.models.Post
-        ids = self.post_ids[: self.sizes.concurrent]
-        found = await asyncio.gather(*(Post.objects.get(id=i) for i in ids))
-        return sum(doc is not None for doc in found)
 
     async def with_authors(self) -> int:
         posts = await self.models.Post.objects.limit(self.sizes.with_authors).select_related()

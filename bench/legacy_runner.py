@@ -36,12 +36,14 @@ def load(name: str) -> ModuleType:
 
 harness = load("harness")
 models = load("models")
+odm_workloads = load("odm_workloads")
 
 
-class Legacy:
-    """The workloads, written against mongomotor 0.17.3's API."""
+class Legacy(odm_workloads.OdmWorkloads):
+    """The workloads on mongomotor 0.17.3 (its select_related differs: see with_authors)."""
 
     alias = "bench_legacy"
+    entry_values = staticmethod(models.entry_values)
 
     def __init__(self, uri: str, sizes: Any) -> None:
         import mongomotor
@@ -72,35 +74,6 @@ class Legacy:
 
         mongomotor.connection.get_mongodb_version = server_version
         self.mongomotor.connect(models.DB_NAME, alias=self.alias, host=self.uri)
-
-    async def get_by_id(self) -> int:
-        Post = self.models.Post
-        found = 0
-        for post_id in self.post_ids[: self.sizes.get]:
-            found += await Post.objects.get(id=post_id) is not None
-        return found
-
-    async def iterate(self) -> int:
-        return sum([1 async for _ in self.models.Post.objects])
-
-    async def iterate_big(self) -> int:
-        n = 0
-        async for _ in self.models.BigPost.objects:
-            n += 1
-        return n
-
-    async def insert(self) -> int:
-        Entry = self.models.Entry
-        done = 0
-        for i in range(self.sizes.inserts):
-            done += (await Entry(**models.entry_values(i)).save()).pk is not None
-        return done
-
-    async def concurrent_get(self) -> int:
-        Post = self.models.Post
-        ids = self.post_ids[: self.sizes.concurrent]
-        found = await asyncio.gather(*(Post.objects.get(id=i) for i in ids))
-        return sum(doc is not None for doc in found)
 
     async def with_authors(self) -> int:
         # 0.17.3's QuerySet.select_related() reads only its first 100 documents

@@ -15,10 +15,9 @@ transactions), so a port changes only its import lines.
 
 from mongoengine.connection import DEFAULT_DATABASE_NAME, ConnectionFailure
 from mongoengine.document import InvalidCollectionError
-from mongoengine.errors import *  # noqa: F403  (MongoEngine's own exceptions)
 from mongoengine.queryset import Q, QueryFieldList
 
-from mongomotor import monkey, signals
+from mongomotor import exceptions, fields, monkey, signals
 from mongomotor.bridge import await_, run_sync
 from mongomotor.change_streams import ChangeEvent, ChangeStream
 from mongomotor.connection import (
@@ -47,6 +46,7 @@ from mongomotor.document import (
     EmbeddedDocument,
     MapReduceDocument,
 )
+from mongomotor.exceptions import *  # noqa: F403  (mongomotor's and MongoEngine's exceptions)
 from mongomotor.fields import *  # noqa: F403  (every field; mongomotor's where a value needs I/O)
 from mongomotor.queryset import (
     CASCADE,
@@ -132,63 +132,6 @@ __all__ = [
     "switch_collection",
     "switch_db",
     "transactional",
-    # every field (mongoengine.fields.__all__)
-    "StringField",
-    "URLField",
-    "EmailField",
-    "IntField",
-    "LongField",
-    "FloatField",
-    "DecimalField",
-    "BooleanField",
-    "DateTimeField",
-    "DateField",
-    "ComplexDateTimeField",
-    "EmbeddedDocumentField",
-    "ObjectIdField",
-    "GenericEmbeddedDocumentField",
-    "DynamicField",
-    "ListField",
-    "SortedListField",
-    "EmbeddedDocumentListField",
-    "DictField",
-    "MapField",
-    "ReferenceField",
-    "CachedReferenceField",
-    "LazyReferenceField",
-    "GenericLazyReferenceField",
-    "GenericReferenceField",
-    "BinaryField",
-    "GridFSError",
-    "GridFSProxy",
-    "FileField",
-    "ImageGridFsProxy",
-    "ImproperlyConfigured",
-    "ImageField",
-    "GeoPointField",
-    "PointField",
-    "LineStringField",
-    "PolygonField",
-    "SequenceField",
-    "UUIDField",
-    "EnumField",
-    "MultiPointField",
-    "MultiLineStringField",
-    "MultiPolygonField",
-    "GeoJsonBaseField",
-    "Decimal128Field",
-    # MongoEngine's exceptions (mongoengine.errors.__all__)
-    "NotRegistered",
-    "InvalidDocumentError",
-    "LookUpError",
-    "DoesNotExist",
-    "MultipleObjectsReturned",
-    "InvalidQueryError",
-    "OperationError",
-    "NotUniqueError",
-    "BulkWriteError",
-    "FieldDoesNotExist",
-    "ValidationError",
-    "SaveConditionError",
-    "DeprecatedError",
+    *fields.__all__,  # every field: mongomotor's where a value needs I/O
+    *exceptions.__all__,  # mongomotor's exceptions and MongoEngine's
 ]

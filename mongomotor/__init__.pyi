@@ -2,7 +2,6 @@
 # is declared where it lives (see docs/guide/typing.rst for the layout).
 from typing import Any
 
-from mongomotor import monkey as monkey
 from mongomotor import signals as signals
 from mongomotor.bridge import await_ as await_
 from mongomotor.bridge import run_sync as run_sync
@@ -28,63 +27,8 @@ from mongomotor.document import DynamicDocument as DynamicDocument
 from mongomotor.document import DynamicEmbeddedDocument as DynamicEmbeddedDocument
 from mongomotor.document import EmbeddedDocument as EmbeddedDocument
 from mongomotor.document import MapReduceDocument as MapReduceDocument
-from mongomotor.exceptions import BulkWriteError as BulkWriteError
-from mongomotor.exceptions import DeprecatedError as DeprecatedError
-from mongomotor.exceptions import DoesNotExist as DoesNotExist
-from mongomotor.exceptions import FieldDoesNotExist as FieldDoesNotExist
-from mongomotor.exceptions import InvalidDocumentError as InvalidDocumentError
-from mongomotor.exceptions import InvalidQueryError as InvalidQueryError
-from mongomotor.exceptions import LookUpError as LookUpError
-from mongomotor.exceptions import MultipleObjectsReturned as MultipleObjectsReturned
-from mongomotor.exceptions import NotRegistered as NotRegistered
-from mongomotor.exceptions import NotUniqueError as NotUniqueError
-from mongomotor.exceptions import OperationError as OperationError
-from mongomotor.exceptions import SaveConditionError as SaveConditionError
-from mongomotor.exceptions import ValidationError as ValidationError
-from mongomotor.fields import BinaryField as BinaryField
-from mongomotor.fields import BooleanField as BooleanField
-from mongomotor.fields import CachedReferenceField as CachedReferenceField
-from mongomotor.fields import ComplexDateTimeField as ComplexDateTimeField
-from mongomotor.fields import DateField as DateField
-from mongomotor.fields import DateTimeField as DateTimeField
-from mongomotor.fields import Decimal128Field as Decimal128Field
-from mongomotor.fields import DecimalField as DecimalField
-from mongomotor.fields import DictField as DictField
-from mongomotor.fields import DynamicField as DynamicField
-from mongomotor.fields import EmailField as EmailField
-from mongomotor.fields import EmbeddedDocumentField as EmbeddedDocumentField
-from mongomotor.fields import EmbeddedDocumentListField as EmbeddedDocumentListField
-from mongomotor.fields import EnumField as EnumField
-from mongomotor.fields import FileField as FileField
-from mongomotor.fields import FloatField as FloatField
-from mongomotor.fields import GenericEmbeddedDocumentField as GenericEmbeddedDocumentField
-from mongomotor.fields import GenericLazyReferenceField as GenericLazyReferenceField
-from mongomotor.fields import GenericReferenceField as GenericReferenceField
-from mongomotor.fields import GeoJsonBaseField as GeoJsonBaseField
-from mongomotor.fields import GeoPointField as GeoPointField
-from mongomotor.fields import GridFSError as GridFSError
-from mongomotor.fields import GridFSProxy as GridFSProxy
-from mongomotor.fields import ImageField as ImageField
-from mongomotor.fields import ImageGridFsProxy as ImageGridFsProxy
-from mongomotor.fields import ImproperlyConfigured as ImproperlyConfigured
-from mongomotor.fields import IntField as IntField
-from mongomotor.fields import LazyReferenceField as LazyReferenceField
-from mongomotor.fields import LineStringField as LineStringField
-from mongomotor.fields import ListField as ListField
-from mongomotor.fields import LongField as LongField
-from mongomotor.fields import MapField as MapField
-from mongomotor.fields import MultiLineStringField as MultiLineStringField
-from mongomotor.fields import MultiPointField as MultiPointField
-from mongomotor.fields import MultiPolygonField as MultiPolygonField
-from mongomotor.fields import ObjectIdField as ObjectIdField
-from mongomotor.fields import PointField as PointField
-from mongomotor.fields import PolygonField as PolygonField
-from mongomotor.fields import ReferenceField as ReferenceField
-from mongomotor.fields import SequenceField as SequenceField
-from mongomotor.fields import SortedListField as SortedListField
-from mongomotor.fields import StringField as StringField
-from mongomotor.fields import URLField as URLField
-from mongomotor.fields import UUIDField as UUIDField
+from mongomotor.exceptions import *  # noqa: F403  (a stub re-exports a star import's names)
+from mongomotor.fields import *  # noqa: F403
 from mongomotor.queryset import CASCADE as CASCADE
 from mongomotor.queryset import DENY as DENY
 from mongomotor.queryset import DO_NOTHING as DO_NOTHING
@@ -134,116 +78,3 @@ class QueryFieldList:
         _only_called: bool = False,
     ) -> None: ...
     def as_dict(self) -> dict[str, Any]: ...
-
-__all__ = [
-    "AsyncCursor",
-    "await_",
-    "CASCADE",
-    "ChangeEvent",
-    "ChangeStream",
-    "connect",
-    "ConnectionFailure",
-    "DEFAULT_CONNECTION_NAME",
-    "DEFAULT_DATABASE_NAME",
-    "DENY",
-    "disconnect",
-    "disconnect_all",
-    "DO_NOTHING",
-    "Document",
-    "DynamicDocument",
-    "DynamicEmbeddedDocument",
-    "EmbeddedDocument",
-    "get_connection",
-    "get_db",
-    "get_db_version",
-    "get_mongodb_version",
-    "InvalidCollectionError",
-    "MapReduceDocument",
-    "no_dereference",
-    "no_sub_classes",
-    "ping",
-    "NULLIFY",
-    "post_delete",
-    "post_init",
-    "post_save",
-    "pre_delete",
-    "pre_init",
-    "pre_save",
-    "pre_save_post_validation",
-    "PULL",
-    "Q",
-    "query_counter",
-    "QueryFieldList",
-    "QuerySet",
-    "queryset_manager",
-    "QuerySetManager",
-    "QuerySetNoCache",
-    "register_connection",
-    "run_in_transaction",
-    "run_sync",
-    "run_transaction",
-    "signals",
-    "start_session",
-    "switch_collection",
-    "switch_db",
-    "transactional",
-    # every field (mongoengine.fields.__all__)
-    "StringField",
-    "URLField",
-    "EmailField",
-    "IntField",
-    "LongField",
-    "FloatField",
-    "DecimalField",
-    "BooleanField",
-    "DateTimeField",
-    "DateField",
-    "ComplexDateTimeField",
-    "EmbeddedDocumentField",
-    "ObjectIdField",
-    "GenericEmbeddedDocumentField",
-    "DynamicField",
-    "ListField",
-    "SortedListField",
-    "EmbeddedDocumentListField",
-    "DictField",
-    "MapField",
-    "ReferenceField",
-    "CachedReferenceField",
-    "LazyReferenceField",
-    "GenericLazyReferenceField",
-    "GenericReferenceField",
-    "BinaryField",
-    "GridFSError",
-    "GridFSProxy",
-    "FileField",
-    "ImageGridFsProxy",
-    "ImproperlyConfigured",
-    "ImageField",
-    "GeoPointField",
-    "PointField",
-    "LineStringField",
-    "PolygonField",
-    "SequenceField",
-    "UUIDField",
-    "EnumField",
-    "MultiPointField",
-    "MultiLineStringField",
-    "MultiPolygonField",
-    "GeoJsonBaseField",
-    "Decimal128Field",
-    # MongoEngine's exceptions (mongoengine.errors.__all__)
-    "NotRegistered",
-    "InvalidDocumentError",
-    "LookUpError",
-    "DoesNotExist",
-    "MultipleObjectsReturned",
-    "InvalidQueryError",
-    "OperationError",
-    "NotUniqueError",
-    "BulkWriteError",
-    "FieldDoesNotExist",
-    "ValidationError",
-    "SaveConditionError",
-    "DeprecatedError",
-]

@@ -29,7 +29,6 @@ invalid value or exception. ``MONGOMOTOR_ENCODER=0`` in the environment, or
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -40,16 +39,13 @@ from mongoengine.base import fields as me_base_fields
 from mongoengine.base.datastructures import BaseList
 from mongoengine.base.document import BaseDocument
 
+from mongomotor.loading import is_library_code, switched_on
+
 __all__ = ["enabled", "to_mongo", "validate", "clear_changed_fields", "forget_plans"]
 
 #: Switch the compiled encoder off (``MONGOMOTOR_ENCODER=0``) to encode and
 #: validate every document through MongoEngine's own methods.
-enabled: bool = os.environ.get("MONGOMOTOR_ENCODER", "1").strip().lower() not in (
-    "0",
-    "off",
-    "false",
-    "no",
-)
+enabled: bool = switched_on("MONGOMOTOR_ENCODER")
 
 # Fields whose conversion or checks do more than map a value (files, sequences,
 # cached copies of another document) or that the loader also leaves to MongoEngine.
@@ -145,22 +141,7 @@ def validate(doc: Any, clean: bool = True) -> bool:
 
         if not validate(post): BaseDocument.validate(post)
     """
-    if not enabled:
-        return False
-    cls = type(doc)
-    check = _validators.get(cls)
-    if check is None:
-        check = _validators[cls] = _plan(_compile_validator, cls)
-    if check is _NO_PLAN:
-        return False
-    try:
-        done = check(doc, clean)
-    except Exception:
-        return False  # MongoEngine's method reports its own error
-    if done is _STALE:
-        _validators.pop(cls, None)
-        return validate(doc, clean)
-    return done
+    return enabled and _run_class_plan(_validators, _compile_validator, doc, clean)
 
 
 def clear_changed_fields(doc: Any) -> bool:
@@ -168,21 +149,24 @@ def clear_changed_fields(doc: Any) -> bool:
 
         if not clear_changed_fields(post): BaseDocument._clear_changed_fields(post)
     """
-    if not enabled:
-        return False
+    return enabled and _run_class_plan(_clearers, _compile_clearer, doc)
+
+
+def _run_class_plan(plans: dict, compiler: Callable[..., Any], doc: Any, *args: Any) -> Any:
+    """What the plan of ``type(doc)`` returns for ``doc``; False when MongoEngine must do it."""
     cls = type(doc)
-    clear = _clearers.get(cls)
-    if clear is None:
-        clear = _clearers[cls] = _plan(_compile_clearer, cls)
-    if clear is _NO_PLAN:
+    plan = plans.get(cls)
+    if plan is None:
+        plan = plans[cls] = _plan(compiler, cls)
+    if plan is _NO_PLAN:
         return False
     try:
-        done = clear(doc)
+        done = plan(doc, *args)
     except Exception:
-        return False
-    if done is _STALE:
-        _clearers.pop(cls, None)
-        return clear_changed_fields(doc)
+        return False  # MongoEngine's method reports its own error
+    if done is _STALE:  # the class changed since it was planned
+        plans.pop(cls, None)
+        return _run_class_plan(plans, compiler, doc, *args)
     return done
 
 
@@ -200,11 +184,6 @@ def _plan(compiler: Callable[..., Any], *key: Any) -> Any:
         return _NO_PLAN
 
 
-def _defined_by_us(fn: Any) -> bool:
-    module = getattr(fn, "__module__", None) or ""
-    return module.startswith(("mongoengine.", "mongomotor."))
-
-
 def _plain_field(field: Any) -> bool:
     """True if the field's conversion and checks are MongoEngine's own."""
     if isinstance(field, _UNPLANNED_FIELDS):
@@ -213,7 +192,7 @@ def _plain_field(field: Any) -> bool:
     names = ("to_mongo", "to_python", "validate", "_validate", "generate")
     if any(name in getattr(field, "__dict__", {}) for name in names):
         return False  # a method set on the field object itself
-    if not all(_defined_by_us(getattr(kind, name, None)) for name in names if hasattr(kind, name)):
+    if not all(is_library_code(getattr(kind, name, None)) for name in names if hasattr(kind, name)):
         return False
     inner = getattr(field, "field", None)
     if isinstance(field, me_base_fields.ComplexBaseField) and inner is not None:

@@ -49,12 +49,12 @@ __all__ = ["enabled", "from_son", "from_sons", "forget_plans"]
 
 #: Switch the compiled loader off (``MONGOMOTOR_LOADER=0``) to load every
 #: document through MongoEngine's own ``_from_son``.
-enabled: bool = os.environ.get("MONGOMOTOR_LOADER", "1").strip().lower() not in (
-    "0",
-    "off",
-    "false",
-    "no",
-)
+def switched_on(variable: str) -> bool:
+    """False when the environment variable says 0, off, false or no; True otherwise."""
+    return os.environ.get(variable, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+enabled: bool = switched_on("MONGOMOTOR_LOADER")
 
 _me_from_son = BaseDocument.__dict__["_from_son"].__func__
 
@@ -154,7 +154,8 @@ def from_sons(
 # -- planning -------------------------------------------------------------------------
 
 
-def _defined_by_us(fn: Any) -> bool:
+def is_library_code(fn: Any) -> bool:
+    """True if ``fn`` is MongoEngine's or mongomotor's own (not a user's override)."""
     module = getattr(fn, "__module__", None) or ""
     return module.startswith(("mongoengine.", "mongomotor."))
 
@@ -164,7 +165,7 @@ def _plannable_field(field: Any) -> bool:
     if isinstance(field, _UNPLANNED_FIELDS):
         return False
     kind = type(field)
-    if not all(_defined_by_us(getattr(kind, name)) for name in ("__get__", "__set__", "to_python")):
+    if not all(is_library_code(getattr(kind, n)) for n in ("__get__", "__set__", "to_python")):
         return False
     if kind.set_auto_dereferencing is not me_base_fields.BaseField.set_auto_dereferencing:
         return False

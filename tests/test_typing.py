@@ -114,6 +114,9 @@ def stub_names(stub: Path) -> set[str]:
             names.add(node.target.id)
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom) and node.names[0].name == "*":
+            # A star import re-exports what the other module exports.
+            names.update(importlib.import_module(node.module or "").__all__)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             # Only ``import x as x`` re-exports from a stub.
             names.update(a.asname for a in node.names if a.asname and a.asname == a.name)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from .server import HOST, STOP_TIMEOUT, WireServer, find_executable, free_port
+from .server import HOST, WireServer, find_executable, free_port, spawn, terminate
 
 PASS, DELAY, STALL = "pass", "delay", "stall"
 
@@ -228,36 +227,17 @@ class PrivateServer:
         return f"mongodb://{HOST}:{self.port}"
 
     def start(self, timeout: float = 20.0) -> None:
-        command = [
-            find_executable(),
-            "--data-dir", str(self.workdir / "data"),
-            "--host", HOST,
-            "-p", str(self.port),
-            "--log-file", str(self.workdir / "server.log"),
-            "--pid-file", str(self.workdir / "server.pid"),
-        ]  # fmt: skip
         (self.workdir / "data").mkdir(exist_ok=True)
-        with (self.workdir / "output.log").open("ab") as output:
-            self.process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = spawn(
+            find_executable(), HOST, self.port, self.workdir, str(self.workdir / "data")
+        )
         WireServer(self.process, HOST, self.port, self.workdir).wait_ready(timeout)
 
     def stop(self) -> None:
         """Stop the process as a deploy would (SIGTERM, then SIGKILL)."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        if process is not None:
+            terminate(process)
 
     def __enter__(self) -> PrivateServer:
         self.start()

@@ -144,13 +144,7 @@ class WireServer:
     def stop(self) -> None:
         """Terminate the server (kill if it lingers) and remove its files."""
         try:
-            if self.running():
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(timeout=STOP_TIMEOUT)
+            terminate(self.process)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -188,26 +182,41 @@ def start_wire_server(
     raise AssertionError("unreachable")
 
 
-def _launch(executable: str, host: str, timeout: float) -> WireServer:
-    workdir = Path(tempfile.mkdtemp(prefix="mongomotor-nx27017-"))
-    port = free_port(host)
+def spawn(
+    executable: str, host: str, port: int, workdir: Path, data_dir: str = "memory"
+) -> subprocess.Popen[bytes]:
+    """Start ``nx-27017`` on ``host:port``, its log, pid file and output in ``workdir``."""
     command = [
         executable,
-        "--data-dir", "memory",
+        "--data-dir", data_dir,
         "--host", host,
         "-p", str(port),
         "--log-file", str(workdir / "server.log"),
         "--pid-file", str(workdir / "server.pid"),
     ]  # fmt: skip
+    with (workdir / "output.log").open("ab") as output:
+        return subprocess.Popen(
+            command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """Stop ``process`` as a deploy would: SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
     try:
-        with (workdir / "output.log").open("wb") as output:
-            process = subprocess.Popen(
-                command,
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def _launch(executable: str, host: str, timeout: float) -> WireServer:
+    workdir = Path(tempfile.mkdtemp(prefix="mongomotor-nx27017-"))
+    port = free_port(host)
+    try:
+        process = spawn(executable, host, port, workdir)
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         raise WireServerError(f"cannot run {executable}: {exc}") from exc
