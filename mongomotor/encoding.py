@@ -39,7 +39,7 @@ from mongoengine.base import fields as me_base_fields
 from mongoengine.base.datastructures import BaseList
 from mongoengine.base.document import BaseDocument
 
-from mongomotor.loading import is_library_code, switched_on
+from mongomotor.loading import UNPLANNED_FIELDS, is_library_code, switched_on
 
 __all__ = ["enabled", "to_mongo", "validate", "clear_changed_fields", "forget_plans"]
 
@@ -47,16 +47,6 @@ __all__ = ["enabled", "to_mongo", "validate", "clear_changed_fields", "forget_pl
 #: validate every document through MongoEngine's own methods.
 enabled: bool = switched_on("MONGOMOTOR_ENCODER")
 
-# Fields whose conversion or checks do more than map a value (files, sequences,
-# cached copies of another document) or that the loader also leaves to MongoEngine.
-_UNPLANNED_FIELDS = (
-    me_fields.CachedReferenceField,
-    me_fields.FileField,
-    me_fields.EnumField,
-    me_fields.SequenceField,
-    me_fields.BinaryField,
-    me_fields.ComplexDateTimeField,
-)
 
 _BaseField = me_base_fields.BaseField
 
@@ -186,7 +176,7 @@ def _plan(compiler: Callable[..., Any], *key: Any) -> Any:
 
 def _plain_field(field: Any) -> bool:
     """True if the field's conversion and checks are MongoEngine's own."""
-    if isinstance(field, _UNPLANNED_FIELDS):
+    if isinstance(field, UNPLANNED_FIELDS):  # the loader's list: more than a value mapping
         return False
     kind = type(field)
     names = ("to_mongo", "to_python", "validate", "_validate", "generate")

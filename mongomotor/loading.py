@@ -61,7 +61,7 @@ _me_from_son = BaseDocument.__dict__["_from_son"].__func__
 # Field classes whose descriptors do work of their own when a document is
 # built, or whose conversion is more than a type mapping (a cached reference
 # reads the referenced document).
-_UNPLANNED_FIELDS = (
+UNPLANNED_FIELDS = (
     me_fields.CachedReferenceField,
     me_fields.FileField,
     me_fields.EnumField,
@@ -162,7 +162,7 @@ def is_library_code(fn: Any) -> bool:
 
 def _plannable_field(field: Any) -> bool:
     """True if building with this field is the plain conversion the plan does."""
-    if isinstance(field, _UNPLANNED_FIELDS):
+    if isinstance(field, UNPLANNED_FIELDS):
         return False
     kind = type(field)
     if not all(is_library_code(getattr(kind, n)) for n in ("__get__", "__set__", "to_python")):
