@@ -1,0 +1,74 @@
+"""The port of a whole project: the call-graph fixed point, then the rewrite.
+
+A function that awaits becomes ``async def``; every call to it, anywhere in the given
+paths, is awaited in turn, which can make its caller async: the passes repeat until
+no function changes.
+
+    result = port_paths([Path("app")])
+    result.changed        # {path: new source}
+    result.findings       # what was rewritten, what is left for review
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from mongomotor.port.imports import ImportRewriter
+from mongomotor.port.infer import Inference, State
+from mongomotor.port.project import ModuleInfo, Project
+from mongomotor.port.report import REVIEW, Finding
+from mongomotor.port.rewrite import ModuleRewriter
+
+MAX_PASSES = 50
+
+
+@dataclass
+class PortResult:
+    originals: dict[Path, str] = field(default_factory=dict)
+    changed: dict[Path, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    passes: int = 0
+
+
+def _rewrite(project: Project, state: State, module: ModuleInfo) -> tuple[ModuleRewriter, cst.Module]:
+    rewriter = ModuleRewriter(project, Inference(project, state), module)
+    tree = cst.MetadataWrapper(module.tree, unsafe_skip_copy=True).visit(rewriter)
+    return rewriter, tree
+
+
+def propagate(project: Project) -> State:
+    """Which functions become async (and what functions return), to a fixed point."""
+    state = State({q for q, f in project.functions.items() if f.is_async})
+    for _ in range(MAX_PASSES):
+        before = state.snapshot()
+        for module in project.modules.values():
+            rewriter, _ = _rewrite(project, state, module)
+            state.async_functions |= rewriter.needs_async
+            state.returns.update(rewriter.returns)
+        if state.snapshot() == before:
+            break
+    return state
+
+
+def port_paths(paths: Iterable[Path]) -> PortResult:
+    project = Project.load(list(paths))
+    state = propagate(project)
+    result = PortResult()
+    for path, error in project.errors:
+        result.findings.append(Finding(path, 1, "parse", REVIEW, f"not read: {error}"))
+    for module in project.modules.values():
+        rewriter, tree = _rewrite(project, state, module)
+        imports = ImportRewriter(module.path, add_asyncio=rewriter.needs_asyncio)
+        tree = cst.MetadataWrapper(tree).visit(imports)
+        result.findings.extend(rewriter.findings)
+        result.findings.extend(imports.findings)
+        result.originals[module.path] = module.source
+        if tree.code != module.source:
+            result.changed[module.path] = tree.code
+    result.findings = sorted(set(result.findings))
+    return result
+
