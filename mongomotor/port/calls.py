@@ -118,12 +118,15 @@ def _is_module(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:
     return not found and (target in rw.project.modules or "." not in target and name.split(".")[0] in rw.module.imports)
 
 
+CONNECTION_MODULES = frozenset({"mongoengine", "mongoengine.connection", "mongomotor", "mongomotor.connection"})
+
+
 def _is_disconnect(rw: ModuleRewriter, func: cst.BaseExpression) -> bool:
     name = dotted(func)
     if not name or name.split(".")[-1] not in knowledge.CONNECTION_IO:
         return False
-    target = rw.project.resolve(rw.module.name, name)
-    return target.split(".")[0] in knowledge.EXTERNAL_PACKAGES
+    owner, _, _ = rw.project.resolve(rw.module.name, name).rpartition(".")
+    return owner in CONNECTION_MODULES
 
 
 def _builtin(rw: ModuleRewriter, name: str, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:

@@ -184,6 +184,10 @@ class Inference:
             return self.call_kind(node, scope)
         if isinstance(node, cst.Subscript):
             return self.subscript_kind(node, scope)
+        if isinstance(node, (cst.Tuple, cst.List)) and node.elements:
+            kinds = {self.kind_of(element.value, scope) for element in node.elements}
+            if all(isinstance(kind, DocClass) for kind in kinds):
+                return ListOf(kinds.pop() if len(kinds) == 1 else DocClass(UNKNOWN_DOCUMENT))
         return None
 
     def attribute_kind(self, owner: object, attribute: str) -> object:

@@ -1,0 +1,1 @@
+"""A small blog on MongoEngine: the sample the port tool is proven on."""

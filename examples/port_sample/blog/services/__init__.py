@@ -1,0 +1,1 @@
+"""Services: users, posts and comments; the posts service calls the users service."""
