@@ -29,13 +29,12 @@ def scenario() -> dict[str, Any]:
         posts.like("Async", times=3)
         posts.like("Draft")
         posts.attach("Async", b"await everything")
-        posts.add_reviewer("Async", "ann")
-        posts.add_reviewer("Async", "cid")
+        posts.set_reviewers("Async", ["ann", "cid"])
         comments.comment("Async", "nice", "ann")
         comments.comment("Async", "anonymous words")
         users.rename("cid", "cyd")
         changed = posts.retitle("Draft", "Final")
-        posts.remove("Hello")
+        posts.remove("hello-1")
         best = users.most_karma()
         return {
             "retitled": changed,

@@ -57,5 +57,7 @@ class Comment(Document):
     text = StringField(required=True)
 
     def describe(self) -> dict[str, Any]:
-        who = "anonymous" if self.author is None else self.author.name
-        return {"post": self.post.title, "by": who, "text": self.text}
+        author = self.author
+        who = "anonymous" if author is None else author.name
+        signed = self.author is not None
+        return {"post": self.post.title, "by": who, "signed": signed, "text": self.text}

@@ -35,10 +35,10 @@ def attachment_text(post: Post) -> str | None:
     return data.decode() if data is not None else None
 
 
-def add_reviewer(title: str, reviewer_name: str) -> None:
+def set_reviewers(title: str, names: list[str]) -> None:
     post = find(title)
-    reviewer = users.find(reviewer_name)
-    post.update(push__reviewers=reviewer)
+    reviewers = [users.find(name) for name in names]
+    post.update(set__reviewers=reviewers)
 
 
 def reviewer_names(post: Post) -> list[str]:
@@ -53,8 +53,8 @@ def retitle(old: str, new: str) -> int:
     return Post.objects(title=old).update(set__title=new)
 
 
-def remove(title: str) -> None:
-    find(title).delete()
+def remove(slug: str) -> None:
+    Post.objects.get(slug=slug).delete()
 
 
 def by_author_names() -> list[str]:
