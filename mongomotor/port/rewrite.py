@@ -23,6 +23,9 @@ from mongomotor.port.report import REVIEW, REWRITTEN, Finding
 
 SAFE_DECORATORS = frozenset({"staticmethod", "classmethod", "wraps", "functools.wraps"})
 NOT_ASYNC_DECORATORS = frozenset({"contextmanager", "contextlib.contextmanager"})
+LOOP_RUNNERS = frozenset({
+    "run", "create_task", "gather", "ensure_future", "run_until_complete", "wait_for", "shield",
+})
 SIGNAL_CONNECTORS = frozenset({"connect", "connect_via", "connected_to"})
 
 
@@ -31,7 +34,6 @@ class FunctionContext:
     info: FunctionInfo
     scope: Scope
     blocked: str | None  # why this function cannot become async, or None
-    lambdas: int = 0
 
 
 @dataclass
@@ -54,7 +56,7 @@ class ModuleRewriter(cst.CSTTransformer):
         self.async_generators: dict[int, cst.GeneratorExp] = {}
         self.awaited: set[int] = set()
         self.main_guard = 0
-        self.module_lambdas = 0
+        self.lambda_depth = 0
 
     # -- context ------------------------------------------------------------------------
     @property
@@ -67,13 +69,13 @@ class ModuleRewriter(cst.CSTTransformer):
 
     def can_await(self, node: cst.CSTNode, rule: str, what: str) -> bool:
         """True if ``what`` can be awaited here; otherwise the site is reported."""
+        if self.lambda_depth:
+            self.note(node, rule, REVIEW, f"{what} inside a lambda: make the lambda an async def")
+            return False
         if not self.functions:
             self.note(node, rule, REVIEW, f"{what} at module or class level: move it into an async function")
             return False
         context = self.functions[-1]
-        if context.lambdas:
-            self.note(node, rule, REVIEW, f"{what} inside a lambda: make the lambda an async def")
-            return False
         if context.blocked:
             self.note(node, rule, REVIEW, f"{what} in {context.info.name}(), which {context.blocked}")
             return False
@@ -88,6 +90,12 @@ class ModuleRewriter(cst.CSTTransformer):
 
     def visit_Await(self, node: cst.Await) -> None:
         self.awaited.add(id(node.expression))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # A coroutine handed to the event loop (asyncio.run(main())) is awaited there.
+        name = dotted(node.func) or ""
+        if name.split(".")[-1] in LOOP_RUNNERS and (name.startswith("asyncio.") or "." in name):
+            self.awaited.update(id(arg.value) for arg in node.args)
 
     # -- classes and functions ----------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -147,12 +155,10 @@ class ModuleRewriter(cst.CSTTransformer):
         return updated
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        if self.functions:
-            self.functions[-1].lambdas += 1
+        self.lambda_depth += 1
 
     def leave_Lambda(self, original: cst.Lambda, updated: cst.Lambda) -> cst.BaseExpression:
-        if self.functions:
-            self.functions[-1].lambdas -= 1
+        self.lambda_depth -= 1
         return updated
 
     def visit_If(self, node: cst.If) -> None:

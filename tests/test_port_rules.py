@@ -1,0 +1,420 @@
+"""The port tool's rules, one small input each: what it rewrites, what it reports, and
+that running it on its own output changes nothing (idempotence)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mongomotor.port.engine import port_paths
+from mongomotor.port.report import REVIEW, REWRITTEN, Finding
+
+MODELS = """\
+from mongoengine import Document, queryset_manager
+from mongoengine.fields import FileField, ImageField, ListField, ReferenceField, StringField, IntField
+
+
+class User(Document):
+    name = StringField()
+
+
+class Post(Document):
+    title = StringField()
+    author = ReferenceField(User)
+    readers = ListField(ReferenceField("User"))
+    likes = IntField()
+    attachment = FileField()
+    cover = ImageField()
+
+    @queryset_manager
+    def popular(doc_cls, queryset):
+        return queryset.filter(likes__gt=10)
+"""
+
+
+HEAD = "from models import Post, User\n\n\n"
+
+
+def port(tmp_path: Path, source: str, **modules: str) -> tuple[str, list[Finding]]:
+    """Port ``app.py`` (beside ``models.py`` and any other module given); return its new
+    text and every finding, after checking a second run changes nothing."""
+    folder = tmp_path / "project"
+    folder.mkdir(exist_ok=True)
+    if source.startswith(HEAD):
+        source = HEAD + textwrap.dedent(source[len(HEAD):])
+    files = {"models.py": MODELS, "app.py": textwrap.dedent(source), **{
+        f"{name}.py": textwrap.dedent(text) for name, text in modules.items()
+    }}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    result = port_paths([folder])
+    for path, text in result.changed.items():
+        path.write_text(text)
+    again = port_paths([folder])
+    assert again.changed == {}, "a second run changed the code"
+    return (folder / "app.py").read_text(), result.findings
+
+
+def body(text: str) -> str:
+    """The code after the import lines."""
+    return text.split("\n\n\n", 1)[1] if "\n\n\n" in text else text
+
+
+def reviews(findings: list[Finding]) -> list[str]:
+    return [f"{f.path.name}:{f.line} {f.message}" for f in findings if f.action == REVIEW]
+
+
+
+
+def test_imports_move_to_mongomotor_where_it_has_the_name(tmp_path):
+    text, findings = port(tmp_path, """\
+        from mongoengine import Document, Q, connect
+        from mongoengine.errors import DoesNotExist, ValidationError
+        from mongoengine.base import BaseDocument
+        from mongoengine.queryset.visitor import Q as Query
+    """)
+    assert text == (
+        "from mongomotor import Document, Q, connect\n"
+        "from mongomotor.exceptions import DoesNotExist, ValidationError\n"
+        "from mongoengine.base import BaseDocument\n"
+        "from mongomotor import Q as Query\n"
+    )
+
+
+def test_an_import_is_split_when_mongomotor_lacks_a_name(tmp_path):
+    text, _ = port(tmp_path, "from mongoengine.queryset import QuerySet, transform\n")
+    assert text == "from mongomotor.queryset import QuerySet\nfrom mongoengine.queryset import transform\n"
+
+
+def test_import_mongoengine_becomes_import_mongomotor(tmp_path):
+    text, _ = port(tmp_path, """\
+        import mongoengine
+
+
+        class Tag(mongoengine.Document):
+            name = mongoengine.StringField()
+    """)
+    assert text.startswith("import mongomotor\n\n\nclass Tag(mongomotor.Document):")
+
+
+def test_import_mongoengine_is_kept_when_a_name_is_missing(tmp_path):
+    text, findings = port(tmp_path, "import mongoengine as me\nbase = me.base.BaseDocument\n")
+    assert text.startswith("import mongoengine as me")
+    assert "kept `import mongoengine`: mongomotor has no base" in " ".join(reviews(findings))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("post.save()", "await post.save()"),
+        ("post.delete()", "await post.delete()"),
+        ("post.reload()", "await post.reload()"),
+        ("post.modify(title='x')", "await post.modify(title='x')"),
+        ("post.update(inc__likes=1)", "await post.update(inc__likes=1)"),
+        ("Post.objects.get(title='x')", "await Post.objects.get(title='x')"),
+        ("Post.objects(title='x').first()", "await Post.objects(title='x').first()"),
+        ("Post.objects.distinct('title')", "await Post.objects.distinct('title')"),
+        ("Post.objects(likes=0).delete()", "await Post.objects(likes=0).delete()"),
+        ("Post.objects.filter(likes=0).update(inc__likes=1)", "await Post.objects.filter(likes=0).update(inc__likes=1)"),
+        ("Post.objects.in_bulk([1])", "await Post.objects.in_bulk([1])"),
+        ("Post.objects.aggregate([])", "await Post.objects.aggregate([])"),
+        ("Post.objects.sum('likes')", "await Post.objects.sum('likes')"),
+        ("Post.drop_collection()", "await Post.drop_collection()"),
+        ("Post.ensure_indexes()", "await Post.ensure_indexes()"),
+        ("Post.objects[3]", "await Post.objects[3]"),
+        ("Post.objects.order_by('title')[1:3]", "Post.objects.order_by('title')[1:3]"),
+        ("Post.objects.count()", "await Post.objects.count()"),
+        ("Post.objects.limit(2).count()", "await Post.objects.limit(2).count(with_limit_and_skip=False)"),
+        ("Post.objects[2:].count()", "await Post.objects[2:].count(with_limit_and_skip=False)"),
+        ("Post.objects.count(True)", "await Post.objects.count(True)"),
+        ("Post.popular.count()", "await Post.popular.count(with_limit_and_skip=False)"),
+        ("Post.popular.first()", "await Post.popular.first()"),
+        ("list(Post.objects)", "await Post.objects.to_list(None)"),
+        ("len(Post.objects(likes=1))", "await Post.objects(likes=1).count()"),
+        ("bool(Post.objects)", "(await Post.objects.first()) is not None"),
+        ("sorted(Post.objects, key=str)", "sorted(await Post.objects.to_list(None), key=str)"),
+        ("post in Post.objects", "post in await Post.objects.to_list(None)"),
+        ("[p.title for p in Post.objects]", "[p.title async for p in Post.objects]"),
+        ("sum(p.likes for p in Post.objects)", "sum([p.likes async for p in Post.objects])"),
+        ("post.author.name", "(await post.author).name"),
+        ("post.author.id", "post.author.id"),
+        ("post.author == user", "post.author == user"),
+        ("post.author is None", "not post.author"),
+        ("post.author is not None", "bool(post.author)"),
+        ("Post.objects(author=post.author)", "Post.objects(author=post.author)"),
+        ("post.author.save()", "await (await post.author).save()"),
+        ("post.readers[0]", "(await post.readers)[0]"),
+        ("[r.name for r in post.readers]", "[r.name for r in await post.readers]"),
+        ("post.attachment.read()", "await post.attachment.read()"),
+        ("post.attachment.put(b'x')", "await post.attachment.put(b'x')"),
+        ("post.cover.size", "await post.cover.size"),
+        ("post.title.upper()", "post.title.upper()"),
+        ("Post.objects.get(title='x').author.name", "(await (await Post.objects.get(title='x')).author).name"),
+    ],
+)
+def test_expressions(tmp_path, before, after):
+    text, _ = port(tmp_path, HEAD + f"def use(post: Post, user: User):\n    return {before}\n")
+    asynchronous = "async " if "await" in after or "async for" in after else ""
+    assert body(text) == f"{asynchronous}def use(post: Post, user: User):\n    return {after}\n"
+
+
+def test_statements(tmp_path):
+    text, findings = port(tmp_path, HEAD + """\
+        def report():
+            posts = Post.objects.order_by("title")
+            first = posts.first()
+            author = first.author
+            for post in posts:
+                print(post.title, author.name)
+            if Post.objects(likes=0):
+                print("some")
+            if not Post.objects(likes=1):
+                print("none")
+            return len(posts)
+    """)
+    assert body(text) == textwrap.dedent("""\
+        async def report():
+            posts = Post.objects.order_by("title")
+            first = await posts.first()
+            author = await first.author
+            async for post in posts:
+                print(post.title, author.name)
+            if (await Post.objects(likes=0).first()) is not None:
+                print("some")
+            if (await Post.objects(likes=1).first()) is None:
+                print("none")
+            return await posts.count()
+    """)
+    assert reviews(findings) == []
+
+
+def test_async_propagates_up_the_call_graph_across_modules(tmp_path):
+    text, findings = port(tmp_path, """\
+        from services import Publisher
+
+
+        def main():
+            publisher = Publisher()
+            publisher.publish("hi")
+            return publisher.count_all()
+
+
+        if __name__ == "__main__":
+            main()
+        """,
+        services="""\
+        from models import Post, User
+        from repo import save_post
+
+
+        class Publisher:
+            def __init__(self):
+                self.author = User(name="x")
+
+            def publish(self, title):
+                return self._store(Post(title=title, author=self.author))
+
+            def _store(self, post):
+                return save_post(post)
+
+            def count_all(self):
+                return Post.objects.count()
+        """,
+        repo="""\
+        from models import Post
+
+
+        def save_post(post: Post):
+            post.author.save()
+            return post.save()
+
+
+        def touch(thing):
+            thing.save()
+        """,
+    )
+    assert text == textwrap.dedent("""\
+        import asyncio
+        from services import Publisher
+
+
+        async def main():
+            publisher = Publisher()
+            await publisher.publish("hi")
+            return await publisher.count_all()
+
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+    """)
+    services = (tmp_path / "project" / "services.py").read_text()
+    assert "    async def publish(self, title):\n        return await self._store(" in services
+    assert "    async def _store(self, post):\n        return await save_post(post)" in services
+    assert "    def __init__(self):" in services
+    repo = (tmp_path / "project" / "repo.py").read_text()
+    assert "async def save_post(post: Post):\n    await (await post.author).save()\n    return await post.save()" in repo
+    # ``thing`` has no annotation: the tool cannot type it and says so.
+    assert "\ndef touch(thing):\n    thing.save()\n" in repo
+    assert reviews(findings) == [
+        "repo.py:10 .save() of an object the tool cannot type: if it is a document or QuerySet, await it"
+    ]
+
+
+def test_what_cannot_become_async_is_reported_and_left_alone(tmp_path):
+    source = HEAD + """\
+        class Card:
+            def __init__(self, post: Post):
+                self.post = post
+
+            @property
+            def likes(self) -> int:
+                return self.post.reload().likes
+
+            def __str__(self) -> str:
+                return self.post.author.name
+
+
+        class Draft(Post):
+            def clean(self) -> None:
+                self.author.reload()
+
+
+        handler = lambda: Post.objects.count()
+        Post.drop_collection()
+    """
+    text, findings = port(tmp_path, source)
+    assert text == HEAD + textwrap.dedent(source[len(HEAD):])
+    found = reviews(findings)
+    assert any(":10 " in r and "is a property" in r for r in found), found
+    assert any(":13 " in r and "special method" in r for r in found), found
+    assert any(":18 " in r and "inside the bridge" in r for r in found), found
+    assert any(":21 " in r and "lambda" in r for r in found), found
+    assert any(":22 " in r and "module or class level" in r for r in found), found
+
+
+def test_callbacks_are_reported_but_signal_receivers_are_not(tmp_path):
+    _, findings = port(tmp_path, HEAD + """\
+        from mongoengine import signals
+
+
+        def on_save(sender, document, **kwargs):
+            Post.objects(title=document.title).count()
+
+
+        def later(callback):
+            return callback
+
+
+        signals.pre_save.connect(on_save, sender=Post)
+        later(on_save)
+    """)
+    assert [r.split(" ", 1)[0] for r in reviews(findings)] == ["app.py:16"]
+
+
+def test_unknown_receivers_are_reported(tmp_path):
+    text, findings = port(tmp_path, HEAD + """\
+        def touch(thing):
+            thing.save()
+            thing.reload()
+            thing.get("key")
+    """)
+    assert "async" not in text
+    assert reviews(findings) == [
+        "app.py:5 .save() of an object the tool cannot type: if it is a document or QuerySet, await it",
+        "app.py:6 .reload() of an object the tool cannot type: if it is a document or QuerySet, await it",
+    ]
+
+
+def test_generators_become_async_generators(tmp_path):
+    text, _ = port(tmp_path, HEAD + """\
+        def titles():
+            for post in Post.objects:
+                yield post.title
+
+
+        def collect():
+            return list(titles())
+
+
+        def show():
+            for title in titles():
+                print(title)
+    """)
+    assert body(text) == textwrap.dedent("""\
+        async def titles():
+            async for post in Post.objects:
+                yield post.title
+
+
+        async def collect():
+            return [item async for item in titles()]
+
+
+        async def show():
+            async for title in titles():
+                print(title)
+    """)
+
+
+def test_partly_ported_code_gets_the_awaits_it_lacks(tmp_path):
+    text, _ = port(tmp_path, HEAD + """\
+        async def load(title: str) -> Post:
+            return await Post.objects.get(title=title)
+
+
+        async def use():
+            post = load("x")
+            await post
+    """)
+    assert "    post = await load(\"x\")\n" in text
+
+
+def test_disconnect_and_switch_db(tmp_path):
+    text, _ = port(tmp_path, """\
+        from mongoengine import disconnect
+        from mongoengine.context_managers import switch_db
+        from models import Post
+
+
+        def archive():
+            with switch_db(Post, "archive") as Archived:
+                Archived.objects.delete()
+            disconnect()
+    """)
+    assert "        await Archived.objects.delete()\n    await disconnect()\n" in text
+    assert text.startswith("from mongomotor import disconnect\nfrom mongomotor.context_managers import switch_db\n")
+
+
+def test_decorated_functions_are_reported_when_they_become_async(tmp_path):
+    _, findings = port(tmp_path, HEAD + """\
+        import functools
+
+
+        @functools.lru_cache
+        def cached():
+            return Post.objects.count()
+    """)
+    assert any("became async under @functools.lru_cache" in r for r in reviews(findings))
+
+
+def test_a_generator_expression_that_cannot_be_listed_is_reported(tmp_path):
+    _, findings = port(tmp_path, HEAD + """\
+        def titles():
+            return (p.title for p in Post.objects)
+    """)
+    assert any("consumer must iterate it with async for" in r for r in reviews(findings))
+
+
+def test_findings_say_what_was_rewritten(tmp_path):
+    _, findings = port(tmp_path, HEAD + "def use(post: Post):\n    post.save()\n")
+    lines = [
+        f.line_text(tmp_path / "project")
+        for f in findings
+        if f.action == REWRITTEN and f.path.name == "app.py"
+    ]
+    assert lines == [
+        "app.py:4: rewritten [async-def] use() now awaits: async def",
+        "app.py:5: rewritten [await] document.save() is I/O: await",
+    ]
