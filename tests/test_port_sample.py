@@ -40,7 +40,10 @@ def run_side(side: str, app_dir: Path, lane, db: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, str(RUNNER), side, str(app_dir), lane.name, lane.server_uri or "-", db],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -78,9 +81,19 @@ def test_check_fails_on_the_original_and_passes_on_the_port(ported, capsys):
 
 def test_the_port_type_checks_strictly(ported):
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "tests/typing/mypy.ini"),
-         "--no-incremental", str(ported / "blog")],
-        cwd=ported, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "tests/typing/mypy.ini"),
+            "--no-incremental",
+            str(ported / "blog"),
+        ],
+        cwd=ported,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unused-coroutine" not in done.stdout
@@ -93,9 +106,19 @@ def test_mypy_sees_an_await_the_port_would_have_added(ported, tmp_path):
     users = broken / "services" / "users.py"
     users.write_text(users.read_text().replace("    await user.save()", "    user.save()"))
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "tests/typing/mypy.ini"),
-         "--no-incremental", str(broken)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "tests/typing/mypy.ini"),
+            "--no-incremental",
+            str(broken),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 1
     assert "unused-coroutine" in done.stdout

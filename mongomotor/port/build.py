@@ -56,9 +56,7 @@ def collect_async(call: cst.BaseExpression) -> cst.ListComp:
     """``[item async for item in call]``: the list of an async generator's items."""
     return cst.ListComp(
         elt=cst.Name("item"),
-        for_in=cst.CompFor(
-            target=cst.Name("item"), iter=call, asynchronous=cst.Asynchronous()
-        ),
+        for_in=cst.CompFor(target=cst.Name("item"), iter=call, asynchronous=cst.Asynchronous()),
     )
 
 

@@ -36,7 +36,12 @@ def rewrite_call(rw: ModuleRewriter, original: cst.Call, updated: cst.Call) -> c
         return _method_call(rw, func, original, updated)
     if _is_disconnect(rw, func):
         if rw.can_await(original, "await", "disconnect()"):
-            rw.note(original, "await", REWRITTEN, "mongomotor's disconnect() returns an awaitable: await")
+            rw.note(
+                original,
+                "await",
+                REWRITTEN,
+                "mongomotor's disconnect() returns an awaitable: await",
+            )
             return build.awaited(updated)
     return updated
 
@@ -46,13 +51,19 @@ def _is_builtin(rw: ModuleRewriter, name: str) -> bool:
     return not found and rw.project.resolve(rw.module.name, name) == name
 
 
-def _project_call(rw: ModuleRewriter, callee: FunctionInfo, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+def _project_call(
+    rw: ModuleRewriter, callee: FunctionInfo, original: cst.Call, updated: cst.Call
+) -> cst.BaseExpression:
     if callee.qualname not in rw.inference.state.async_functions or callee.is_generator:
         return updated
     if not rw.functions and rw.main_guard:
-        rw.note(original, "await", REWRITTEN, f"{callee.name}() is async now: asyncio.run() runs it")
+        rw.note(
+            original, "await", REWRITTEN, f"{callee.name}() is async now: asyncio.run() runs it"
+        )
         rw.needs_asyncio = True
-        return cst.Call(func=cst.Attribute(cst.Name("asyncio"), cst.Name("run")), args=[cst.Arg(updated)])
+        return cst.Call(
+            func=cst.Attribute(cst.Name("asyncio"), cst.Name("run")), args=[cst.Arg(updated)]
+        )
     if rw.can_await(original, "await", f"{callee.name}() (async now)"):
         rw.note(original, "await", REWRITTEN, f"{callee.name}() is async now: await")
         return build.awaited(updated)
@@ -75,7 +86,9 @@ def _io_description(receiver: object, method: str) -> str | None:
     return None
 
 
-def _method_call(rw: ModuleRewriter, func: cst.Attribute, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+def _method_call(
+    rw: ModuleRewriter, func: cst.Attribute, original: cst.Call, updated: cst.Call
+) -> cst.BaseExpression:
     method = func.attr.value
     receiver = rw.kind(func.value)
     what = _io_description(receiver, method)
@@ -91,7 +104,12 @@ def _method_call(rw: ModuleRewriter, func: cst.Attribute, original: cst.Call, up
         return updated
     if isinstance(receiver, QS) and method == "count" and not original.args:
         if receiver.bounded is not False:
-            rw.note(original, "count", REWRITTEN, "count() ignores skip/limit in MongoEngine: with_limit_and_skip=False keeps that")
+            rw.note(
+                original,
+                "count",
+                REWRITTEN,
+                "count() ignores skip/limit in MongoEngine: with_limit_and_skip=False keeps that",
+            )
             updated = updated.with_changes(args=[build.keyword("with_limit_and_skip", "False")])
     rw.note(original, "await", REWRITTEN, f"{what} is I/O: await")
     return build.awaited(updated)
@@ -101,12 +119,25 @@ def _review_unknown_receiver(rw: ModuleRewriter, method: str, original: cst.Call
     if not rw.functions:
         return
     async_methods = [
-        f for f in rw.project.methods_named(method) if f.qualname in rw.inference.state.async_functions
+        f
+        for f in rw.project.methods_named(method)
+        if f.qualname in rw.inference.state.async_functions
     ]
     if async_methods:
-        rw.note(original, "unknown", REVIEW, f".{method}() of an object the tool cannot type; {async_methods[0].qualname} is async now: await it if that is the one")
+        rw.note(
+            original,
+            "unknown",
+            REVIEW,
+            f"untyped receiver of .{method}(); {async_methods[0].qualname} is async now: "
+            "await it if that is the one",
+        )
     elif method in knowledge.DISTINCTIVE_IO and (method != "first" or not original.args):
-        rw.note(original, "unknown", REVIEW, f".{method}() of an object the tool cannot type: if it is a document or QuerySet, await it")
+        rw.note(
+            original,
+            "unknown",
+            REVIEW,
+            f"untyped receiver of .{method}(): await it if it is a document or QuerySet",
+        )
 
 
 def _is_module(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:
@@ -115,10 +146,16 @@ def _is_module(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:
         return False
     found, _ = rw.scope.lookup(name.split(".")[0])
     target = rw.project.resolve(rw.module.name, name)
-    return not found and (target in rw.project.modules or "." not in target and name.split(".")[0] in rw.module.imports)
+    return not found and (
+        target in rw.project.modules
+        or "." not in target
+        and name.split(".")[0] in rw.module.imports
+    )
 
 
-CONNECTION_MODULES = frozenset({"mongoengine", "mongoengine.connection", "mongomotor", "mongomotor.connection"})
+CONNECTION_MODULES = frozenset(
+    {"mongoengine", "mongoengine.connection", "mongomotor", "mongomotor.connection"}
+)
 
 
 def _is_disconnect(rw: ModuleRewriter, func: cst.BaseExpression) -> bool:
@@ -129,7 +166,9 @@ def _is_disconnect(rw: ModuleRewriter, func: cst.BaseExpression) -> bool:
     return owner in CONNECTION_MODULES
 
 
-def _builtin(rw: ModuleRewriter, name: str, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+def _builtin(
+    rw: ModuleRewriter, name: str, original: cst.Call, updated: cst.Call
+) -> cst.BaseExpression:
     args = list(updated.args)
     if not args:
         return updated
@@ -137,19 +176,43 @@ def _builtin(rw: ModuleRewriter, name: str, original: cst.Call, updated: cst.Cal
     first = args[0].value
     if name == "list" and len(args) == 1:
         if isinstance(first_kind, (QS, Cursor)) and rw.can_await(original, "list", "list(qs)"):
-            rw.note(original, "list", REWRITTEN, "list(qs) reads every document: await qs.to_list(None)")
+            rw.note(
+                original, "list", REWRITTEN, "list(qs) reads every document: await qs.to_list(None)"
+            )
             return build.to_list_all(first)
-        if isinstance(first_kind, RefList) and rw.can_await(original, "reference", "list() of references"):
-            rw.note(original, "reference", REWRITTEN, "a list of references is loaded by awaiting it")
+        if isinstance(first_kind, RefList) and rw.can_await(
+            original, "reference", "list() of references"
+        ):
+            rw.note(
+                original, "reference", REWRITTEN, "a list of references is loaded by awaiting it"
+            )
             return build.awaited(first)
-        if _is_async_generator_call(rw, original.args[0].value) and rw.can_await(original, "list", "list() of an async generator"):
-            rw.note(original, "list", REWRITTEN, "list() of an async generator: a list comprehension with async for")
+        if _is_async_generator_call(rw, original.args[0].value) and rw.can_await(
+            original, "list", "list() of an async generator"
+        ):
+            rw.note(
+                original,
+                "list",
+                REWRITTEN,
+                "list() of an async generator: a list comprehension with async for",
+            )
             return build.collect_async(first)
     if name == "len" and isinstance(first_kind, QS) and rw.can_await(original, "len", "len(qs)"):
-        rw.note(original, "len", REWRITTEN, "len(qs) counts the results (skip/limit included): await qs.count()")
+        rw.note(
+            original,
+            "len",
+            REWRITTEN,
+            "len(qs) counts the results (skip/limit included): await qs.count()",
+        )
         return build.awaited(build.method_call(first, "count"))
-    if name == "bool" and isinstance(first_kind, QS) and rw.can_await(original, "truth", "bool(qs)"):
-        rw.note(original, "truth", REWRITTEN, "bool(qs) asks the server: (await qs.first()) is not None")
+    if (
+        name == "bool"
+        and isinstance(first_kind, QS)
+        and rw.can_await(original, "truth", "bool(qs)")
+    ):
+        rw.note(
+            original, "truth", REWRITTEN, "bool(qs) asks the server: (await qs.first()) is not None"
+        )
         return build.is_none(build.awaited(build.method_call(first, "first")), negate=True)
     if name not in knowledge.ITERATING_BUILTINS and name != "list":
         return updated
@@ -159,16 +222,33 @@ def _builtin(rw: ModuleRewriter, name: str, original: cst.Call, updated: cst.Cal
             continue
         kind = rw.kind(before.value)
         if isinstance(kind, (QS, Cursor)) and rw.can_await(original, "iterate", f"{name}(qs)"):
-            rw.note(original, "iterate", REWRITTEN, f"{name}() iterates the QuerySet: pass await qs.to_list(None)")
+            rw.note(
+                original,
+                "iterate",
+                REWRITTEN,
+                f"{name}() iterates the QuerySet: pass await qs.to_list(None)",
+            )
             args[index] = arg.with_changes(value=build.to_list_all(arg.value))
             changed = True
-        elif isinstance(kind, RefList) and rw.can_await(original, "reference", f"{name}() of references"):
-            rw.note(original, "reference", REWRITTEN, f"{name}() iterates a list of references: await it first")
+        elif isinstance(kind, RefList) and rw.can_await(
+            original, "reference", f"{name}() of references"
+        ):
+            rw.note(
+                original,
+                "reference",
+                REWRITTEN,
+                f"{name}() iterates a list of references: await it first",
+            )
             args[index] = arg.with_changes(value=build.awaited(arg.value))
             changed = True
         elif isinstance(arg.value, cst.GeneratorExp) and id(arg.value) in rw.async_generators:
             del rw.async_generators[id(arg.value)]
-            rw.note(original, "async-for", REWRITTEN, f"{name}() of a generator over a QuerySet: an async list comprehension")
+            rw.note(
+                original,
+                "async-for",
+                REWRITTEN,
+                f"{name}() of a generator over a QuerySet: an async list comprehension",
+            )
             args[index] = arg.with_changes(value=build.async_list_comprehension(arg.value))
             changed = True
     return updated.with_changes(args=args) if changed else updated
@@ -178,13 +258,18 @@ def _is_async_generator_call(rw: ModuleRewriter, node: cst.BaseExpression) -> bo
     if not isinstance(node, cst.Call):
         return False
     callee = rw.inference.callee(node, rw.scope)
-    return bool(callee and callee.is_generator and callee.qualname in rw.inference.state.async_functions)
+    return bool(
+        callee and callee.is_generator and callee.qualname in rw.inference.state.async_functions
+    )
 
 
 def _check_function_values(rw: ModuleRewriter, original: cst.Call) -> None:
     """An async function passed as a value (a callback) must be awaited by its caller."""
     connector = isinstance(original.func, cst.Attribute) and original.func.attr.value in (
-        "connect", "connect_via", "connected_to", "disconnect",
+        "connect",
+        "connect_via",
+        "connected_to",
+        "disconnect",
     )
     if connector:
         return
@@ -193,7 +278,18 @@ def _check_function_values(rw: ModuleRewriter, original: cst.Call) -> None:
             continue
         name = arg.value.value
         found, _ = rw.scope.lookup(name)
-        qualname = rw.scope.local_function(name) or (None if found else rw.project.resolve(rw.module.name, name))
+        qualname = rw.scope.local_function(name) or (
+            None if found else rw.project.resolve(rw.module.name, name)
+        )
         function = rw.project.functions.get(qualname or "")
-        if function and function.qualname in rw.inference.state.async_functions and not function.is_async:
-            rw.note(original, "callback", REVIEW, f"{name} is async now and is passed as a value here: whoever calls it must await it")
+        if (
+            function
+            and function.qualname in rw.inference.state.async_functions
+            and not function.is_async
+        ):
+            rw.note(
+                original,
+                "callback",
+                REVIEW,
+                f"{name} is async now and is passed as a value: whoever calls it must await it",
+            )

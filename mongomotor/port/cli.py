@@ -1,6 +1,6 @@
 """The command line: ``mongomotor port [--diff | --write | --check] PATH...``.
 
-    mongomotor port --check app/   # exit 1 and list every sync I/O site still there
+mongomotor port --check app/   # exit 1 and list every sync I/O site still there
 """
 
 from __future__ import annotations
@@ -28,12 +28,27 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     mode = port.add_mutually_exclusive_group()
-    mode.add_argument("--diff", action="store_const", dest="mode", const="diff",
-                      help="print the change as a unified diff, write nothing (the default)")
-    mode.add_argument("--write", action="store_const", dest="mode", const="write",
-                      help="rewrite the files in place")
-    mode.add_argument("--check", action="store_const", dest="mode", const="check",
-                      help="exit 1 if any sync I/O site is left; write nothing")
+    mode.add_argument(
+        "--diff",
+        action="store_const",
+        dest="mode",
+        const="diff",
+        help="print the change as a unified diff, write nothing (the default)",
+    )
+    mode.add_argument(
+        "--write",
+        action="store_const",
+        dest="mode",
+        const="write",
+        help="rewrite the files in place",
+    )
+    mode.add_argument(
+        "--check",
+        action="store_const",
+        dest="mode",
+        const="check",
+        help="exit 1 if any sync I/O site is left; write nothing",
+    )
     port.add_argument("--quiet", action="store_true", help="print only the summary line")
     port.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     port.set_defaults(mode="diff")
@@ -62,10 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mode == "diff":
         for path, new in sorted(result.changed.items()):
             old = result.originals[path]
-            sys.stdout.writelines(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"a/{path}", tofile=f"b/{path}",
-            ))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"a/{path}",
+                    tofile=f"b/{path}",
+                )
+            )
     else:
         for path, new in sorted(result.changed.items()):
             path.write_text(new, encoding="utf-8")

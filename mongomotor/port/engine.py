@@ -34,7 +34,9 @@ class PortResult:
     passes: int = 0
 
 
-def _rewrite(project: Project, state: State, module: ModuleInfo) -> tuple[ModuleRewriter, cst.Module]:
+def _rewrite(
+    project: Project, state: State, module: ModuleInfo
+) -> tuple[ModuleRewriter, cst.Module]:
     rewriter = ModuleRewriter(project, Inference(project, state), module)
     tree = cst.MetadataWrapper(module.tree, unsafe_skip_copy=True).visit(rewriter)
     return rewriter, tree
@@ -71,4 +73,3 @@ def port_paths(paths: Iterable[Path]) -> PortResult:
             result.changed[module.path] = tree.code
     result.findings = sorted(set(result.findings))
     return result
-

@@ -1,7 +1,7 @@
 """Import lines: names mongomotor has come from mongomotor, the rest stay MongoEngine's.
 
-    from mongoengine import Document, connect   ->  from mongomotor import Document, connect
-    from mongoengine.base import BaseDocument    (kept: mongomotor has no such module)
+from mongoengine import Document, connect   ->  from mongomotor import Document, connect
+from mongoengine.base import BaseDocument    (kept: mongomotor has no such module)
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ class ImportRewriter(cst.CSTTransformer):
 
     def __post_init__(self) -> None:
         super().__init__()
-        self.module_aliases: dict[str, bool] = {}  # local name of ``import mongoengine`` -> rewritten
+        self.module_aliases: dict[
+            str, bool
+        ] = {}  # local name of ``import mongoengine`` -> rewritten
         self.has_asyncio = False
 
     def note(self, node: cst.CSTNode, action: str, message: str) -> None:
@@ -58,7 +60,11 @@ class ImportRewriter(cst.CSTTransformer):
             local = alias.asname.name.value if alias.asname else "mongoengine"  # type: ignore[union-attr]
             missing = sorted(self.uses.get(local, set()) - knowledge.TOP_LEVEL)
             if missing:
-                self.note(original, REVIEW, f"kept `import mongoengine`: mongomotor has no {', '.join(missing)}")
+                self.note(
+                    original,
+                    REVIEW,
+                    f"kept `import mongoengine`: mongomotor has no {', '.join(missing)}",
+                )
                 names.append(alias)
                 continue
             self.module_aliases[local] = alias.asname is None
@@ -111,7 +117,9 @@ class ImportRewriter(cst.CSTTransformer):
         index = 0
         while index < len(body) and _is_docstring_or_future(body[index]):
             index += 1
-        line = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(cst.Name("asyncio"))])])
+        line = cst.SimpleStatementLine(
+            body=[cst.Import(names=[cst.ImportAlias(cst.Name("asyncio"))])]
+        )
         body.insert(index, line)
         return updated.with_changes(body=body)
 
@@ -127,6 +135,8 @@ def _is_docstring_or_future(statement: cst.CSTNode) -> bool:
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
     small = statement.body[0]
-    if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+    if isinstance(small, cst.Expr) and isinstance(
+        small.value, (cst.SimpleString, cst.ConcatenatedString)
+    ):
         return True
     return isinstance(small, cst.ImportFrom) and dotted(small.module) == "__future__"

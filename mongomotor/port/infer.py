@@ -13,8 +13,19 @@ import libcst as cst
 
 from mongomotor.port import knowledge
 from mongomotor.port.kinds import (
-    QS, ClassRef, Cursor, Doc, DocClass, File, Instance, LazyRef, ListOf, Module, Ref,
-    RefList, UNKNOWN_DOCUMENT,
+    QS,
+    UNKNOWN_DOCUMENT,
+    ClassRef,
+    Cursor,
+    Doc,
+    DocClass,
+    File,
+    Instance,
+    LazyRef,
+    ListOf,
+    Module,
+    Ref,
+    RefList,
 )
 from mongomotor.port.project import FunctionInfo, Project, dotted
 
@@ -149,7 +160,11 @@ class Inference:
                 owner = self.project.classes[function.owner]
                 flavour = function.flavour
                 if flavour in ("classmethod", "queryset_manager"):
-                    kind = DocClass(owner.qualname) if owner.kind == "document" else ClassRef(owner.qualname)
+                    kind = (
+                        DocClass(owner.qualname)
+                        if owner.kind == "document"
+                        else ClassRef(owner.qualname)
+                    )
                 elif flavour != "staticmethod":
                     kind = (
                         Doc(owner.qualname, embedded=owner.kind == "embedded")
@@ -359,4 +374,8 @@ def _is_self_attribute(target: cst.BaseExpression, attribute: str) -> bool:
 
 
 def _is_super_call(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "super"
+    )

@@ -95,7 +95,20 @@ class Module:
     name: str
 
 
-Kind = DocClass | Doc | QS | Ref | RefList | LazyRef | File | Cursor | ListOf | Instance | ClassRef | Module
+Kind = (
+    DocClass
+    | Doc
+    | QS
+    | Ref
+    | RefList
+    | LazyRef
+    | File
+    | Cursor
+    | ListOf
+    | Instance
+    | ClassRef
+    | Module
+)
 
 
 def document_of(kind: object) -> str | None:

@@ -43,7 +43,10 @@ class FunctionInfo:
         for name in ("staticmethod", "classmethod", "property", "queryset_manager"):
             if name in self.decorators:
                 return name
-        if any(d.endswith((".setter", ".getter", ".deleter", "cached_property")) for d in self.decorators):
+        if any(
+            d.endswith((".setter", ".getter", ".deleter", "cached_property"))
+            for d in self.decorators
+        ):
             return "property"
         return "method" if self.owner else "function"
 
@@ -184,8 +187,13 @@ class Project:
     ) -> FunctionInfo:
         decorators = [dotted(_decorator_target(d.decorator)) or "?" for d in node.decorators]
         function = FunctionInfo(
-            qualname, info.name, node, owner, decorators,
-            is_async=node.asynchronous is not None, is_generator=_is_generator(node),
+            qualname,
+            info.name,
+            node,
+            owner,
+            decorators,
+            is_async=node.asynchronous is not None,
+            is_generator=_is_generator(node),
         )
         self.functions[qualname] = function
         for inner in _nested_functions(node.body):

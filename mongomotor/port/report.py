@@ -1,7 +1,7 @@
 """What the tool did and what it leaves to a person: one finding per site, with file:line.
 
-    finding = Finding(Path("app/models.py"), 12, "await", "rewritten", "post.save() is I/O")
-    print(finding.line_text())   # app/models.py:12: rewritten [await] post.save() is I/O
+finding = Finding(Path("app/models.py"), 12, "await", "rewritten", "post.save() is I/O")
+print(finding.line_text())   # app/models.py:12: rewritten [await] post.save() is I/O
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ def summary(findings: Iterable[Finding]) -> str:
     )
 
 
-def render(findings: Iterable[Finding], root: Path | None = None, actions: tuple[str, ...] = (REWRITTEN, REVIEW)) -> str:
+def render(
+    findings: Iterable[Finding],
+    root: Path | None = None,
+    actions: tuple[str, ...] = (REWRITTEN, REVIEW),
+) -> str:
     ordered = sorted(f for f in set(findings) if f.action in actions)
     return "\n".join(f.line_text(root) for f in ordered)

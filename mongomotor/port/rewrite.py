@@ -12,10 +12,16 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from mongomotor.port import build, knowledge
+from mongomotor.port import build, calls, expressions, knowledge
 from mongomotor.port.infer import Inference, Scope
 from mongomotor.port.kinds import (
-    QS, Cursor, Doc, DocClass, File, LazyRef, ListOf, Ref, RefList, document_of,
+    QS,
+    Cursor,
+    Doc,
+    DocClass,
+    ListOf,
+    Ref,
+    RefList,
     iterated_item,
 )
 from mongomotor.port.project import FunctionInfo, ModuleInfo, Project, dotted
@@ -23,9 +29,17 @@ from mongomotor.port.report import REVIEW, REWRITTEN, Finding
 
 SAFE_DECORATORS = frozenset({"staticmethod", "classmethod", "wraps", "functools.wraps"})
 NOT_ASYNC_DECORATORS = frozenset({"contextmanager", "contextlib.contextmanager"})
-LOOP_RUNNERS = frozenset({
-    "run", "create_task", "gather", "ensure_future", "run_until_complete", "wait_for", "shield",
-})
+LOOP_RUNNERS = frozenset(
+    {
+        "run",
+        "create_task",
+        "gather",
+        "ensure_future",
+        "run_until_complete",
+        "wait_for",
+        "shield",
+    }
+)
 SIGNAL_CONNECTORS = frozenset({"connect", "connect_via", "connected_to"})
 
 
@@ -73,11 +87,18 @@ class ModuleRewriter(cst.CSTTransformer):
             self.note(node, rule, REVIEW, f"{what} inside a lambda: make the lambda an async def")
             return False
         if not self.functions:
-            self.note(node, rule, REVIEW, f"{what} at module or class level: move it into an async function")
+            self.note(
+                node,
+                rule,
+                REVIEW,
+                f"{what} at module or class level: move it into an async function",
+            )
             return False
         context = self.functions[-1]
         if context.blocked:
-            self.note(node, rule, REVIEW, f"{what} in {context.info.name}(), which {context.blocked}")
+            self.note(
+                node, rule, REVIEW, f"{what} in {context.info.name}(), which {context.blocked}"
+            )
             return False
         self.needs_async.add(context.info.qualname)
         return True
@@ -118,7 +139,9 @@ class ModuleRewriter(cst.CSTTransformer):
         self.containers.append(qualname)
         info = self.project.functions.get(qualname)
         if info is None:  # a function the project reader did not see (class in a function)
-            info = FunctionInfo(qualname, self.module.name, node, None, [], node.asynchronous is not None, False)
+            info = FunctionInfo(
+                qualname, self.module.name, node, None, [], node.asynchronous is not None, False
+            )
         if self.functions and ".<locals>." in qualname:
             self.scope.local_functions[node.name.value] = qualname
         scope = Scope(self.module.name, parent=self.scope, function=info, owner=info.owner)
@@ -137,20 +160,35 @@ class ModuleRewriter(cst.CSTTransformer):
             return "is a queryset_manager (it must build a QuerySet without I/O)"
         owner = self.project.classes.get(info.owner or "")
         if owner is not None and owner.kind != "plain" and name in knowledge.BRIDGE_METHODS:
-            return "MongoEngine calls from its sync code (it runs inside the bridge, where sync I/O works: leave it sync)"
+            return (
+                "MongoEngine calls from its sync code (it runs inside the bridge, "
+                "where sync I/O works: leave it sync)"
+            )
         if any(d.split(".")[-1] in NOT_ASYNC_DECORATORS for d in info.decorators):
             return "is a @contextmanager (make it an @asynccontextmanager and its users async with)"
         return None
 
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
         context = self.functions.pop()
         self.containers.pop()
         info = context.info
         if info.qualname in self.inference.state.async_functions and updated.asynchronous is None:
             self.note(original, "async-def", REWRITTEN, f"{info.name}() now awaits: async def")
-            odd = [d for d in info.decorators if d.split(".")[-1] not in SAFE_DECORATORS and not _is_signal_decorator(d)]
+            odd = [
+                d
+                for d in info.decorators
+                if d.split(".")[-1] not in SAFE_DECORATORS and not _is_signal_decorator(d)
+            ]
             if odd:
-                self.note(original, "decorator", REVIEW, f"{info.name}() became async under @{odd[0]}: check that it accepts a coroutine function")
+                self.note(
+                    original,
+                    "decorator",
+                    REVIEW,
+                    f"{info.name}() became async under @{odd[0]}: "
+                    "check it accepts a coroutine function",
+                )
             return updated.with_changes(asynchronous=build.asynchronous())
         return updated
 
@@ -174,8 +212,15 @@ class ModuleRewriter(cst.CSTTransformer):
         if isinstance(original.test, cst.Comparison) and dotted(original.test.left) == "__name__":
             self.main_guard -= 1
         kind = self.kind(original.test)
-        if isinstance(kind, QS) and self.can_await(original, "truth", "a QuerySet's truth value (I/O)"):
-            self.note(original, "truth", REWRITTEN, "`if qs:` asks the server: `(await qs.first()) is not None`")
+        if isinstance(kind, QS) and self.can_await(
+            original, "truth", "a QuerySet's truth value (I/O)"
+        ):
+            self.note(
+                original,
+                "truth",
+                REWRITTEN,
+                "`if qs:` asks the server: `(await qs.first()) is not None`",
+            )
             first = build.awaited(build.method_call(updated.test, "first"))
             return updated.with_changes(test=build.is_none(first, negate=True))
         return updated
@@ -190,10 +235,21 @@ class ModuleRewriter(cst.CSTTransformer):
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         kind = self.kind(original.value)
-        single_name = len(original.targets) == 1 and isinstance(original.targets[0].target, cst.Name)
+        single_name = len(original.targets) == 1 and isinstance(
+            original.targets[0].target, cst.Name
+        )
         if isinstance(kind, (Ref, RefList)) and single_name and not self.is_awaited(original.value):
-            if self.can_await(original, "reference", "reading a reference into a variable (a query in MongoEngine)"):
-                self.note(original, "reference", REWRITTEN, "a reference read into a variable is loaded: await")
+            if self.can_await(
+                original,
+                "reference",
+                "reading a reference into a variable (a query in MongoEngine)",
+            ):
+                self.note(
+                    original,
+                    "reference",
+                    REWRITTEN,
+                    "a reference read into a variable is loaded: await",
+                )
                 updated = updated.with_changes(value=build.awaited(updated.value))
                 kind = Doc(kind.name) if isinstance(kind, Ref) else ListOf(Doc(kind.name))
         for target in original.targets:
@@ -226,7 +282,9 @@ class ModuleRewriter(cst.CSTTransformer):
             return updated
         kind = self.kind(original.value)
         if isinstance(kind, (Ref, RefList)) and not self.is_awaited(original.value):
-            if self.can_await(original, "reference", "returning a reference (a query in MongoEngine)"):
+            if self.can_await(
+                original, "reference", "returning a reference (a query in MongoEngine)"
+            ):
                 self.note(original, "reference", REWRITTEN, "a returned reference is loaded: await")
                 updated = updated.with_changes(value=build.awaited(updated.value))
                 kind = Doc(kind.name) if isinstance(kind, Ref) else ListOf(Doc(kind.name))
@@ -244,7 +302,11 @@ class ModuleRewriter(cst.CSTTransformer):
             return "await"
         if isinstance(iterable, cst.Call):
             callee = self.inference.callee(iterable, self.scope)
-            if callee and callee.is_generator and callee.qualname in self.inference.state.async_functions:
+            if (
+                callee
+                and callee.is_generator
+                and callee.qualname in self.inference.state.async_functions
+            ):
                 return "async"
         return None
 
@@ -256,7 +318,9 @@ class ModuleRewriter(cst.CSTTransformer):
             if change == "async":
                 self.note(original, "async-for", REWRITTEN, "iterating a QuerySet: async for")
                 return updated.with_changes(asynchronous=build.asynchronous())
-            self.note(original, "reference", REWRITTEN, "iterating a list of references: await it first")
+            self.note(
+                original, "reference", REWRITTEN, "iterating a list of references: await it first"
+            )
             return updated.with_changes(iter=build.awaited(updated.iter))
         return updated
 
@@ -266,97 +330,62 @@ class ModuleRewriter(cst.CSTTransformer):
         change = self._iteration(original, original.iter)
         if change and self.can_await(original, "async-for", "a comprehension over a QuerySet"):
             if change == "async":
-                self.note(original, "async-for", REWRITTEN, "comprehension over a QuerySet: async for")
+                self.note(
+                    original, "async-for", REWRITTEN, "comprehension over a QuerySet: async for"
+                )
                 return updated.with_changes(asynchronous=build.asynchronous())
-            self.note(original, "reference", REWRITTEN, "comprehension over a list of references: await it first")
+            self.note(
+                original,
+                "reference",
+                REWRITTEN,
+                "comprehension over a list of references: await it first",
+            )
             return updated.with_changes(iter=build.awaited(updated.iter))
         return updated
 
-    def leave_GeneratorExp(self, original: cst.GeneratorExp, updated: cst.GeneratorExp) -> cst.BaseExpression:
+    def leave_GeneratorExp(
+        self, original: cst.GeneratorExp, updated: cst.GeneratorExp
+    ) -> cst.BaseExpression:
         if updated.for_in.asynchronous is not None and original.for_in.asynchronous is None:
             self.async_generators[id(updated)] = original
         return updated
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         for generator in self.async_generators.values():
-            self.note(generator, "async-for", REVIEW, "a generator expression over a QuerySet is now an async generator: its consumer must iterate it with async for")
+            self.note(
+                generator,
+                "async-for",
+                REVIEW,
+                "a generator expression over a QuerySet is now an async generator: "
+                "its consumer must iterate it with async for",
+            )
         return updated
 
-    # -- attributes and subscripts ---------------------------------------------------------
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
-        value_kind = self.kind(original.value)
-        attribute = original.attr.value
-        if (
-            isinstance(value_kind, Ref)
-            and attribute not in knowledge.REFERENCE_FREE_ATTRIBUTES
-            and not self.is_awaited(original.value)
-            and self.can_await(original, "reference", f"reading .{attribute} of a reference")
-        ):
-            self.note(original, "reference", REWRITTEN, f"reading .{attribute} of a reference loads it: (await ...).{attribute}")
-            updated = updated.with_changes(value=build.awaited(updated.value))
-        if (
-            isinstance(value_kind, File)
-            and value_kind.image
-            and attribute in knowledge.IMAGE_IO_PROPERTIES
-            and not self.is_awaited(original)
-            and self.can_await(original, "file", f"image .{attribute}")
-        ):
-            self.note(original, "file", REWRITTEN, f"an image's .{attribute} reads GridFS: await")
-            return build.awaited(updated.with_changes(value=build.parenthesized(updated.value)))
-        return updated.with_changes(value=build.parenthesized(updated.value))
+    # -- attributes, subscripts, comparisons (rules in expressions.py) -----------------
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        return expressions.attribute(self, original, updated)
 
-    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
-        value_kind = self.kind(original.value)
-        is_slice = any(isinstance(s.slice, cst.Slice) for s in original.slice)
-        if isinstance(value_kind, RefList) and not self.is_awaited(original.value):
-            if self.can_await(original, "reference", "indexing a list of references"):
-                self.note(original, "reference", REWRITTEN, "indexing a list of references: (await ...)[i]")
-                updated = updated.with_changes(value=build.awaited(updated.value))
-        updated = updated.with_changes(value=build.parenthesized(updated.value))
-        if isinstance(value_kind, QS) and not is_slice and not self.is_awaited(original):
-            if self.can_await(original, "await", "qs[i] (a query)"):
-                self.note(original, "await", REWRITTEN, "qs[i] runs a query: await")
-                return build.awaited(updated)
-        return updated
+    def leave_Subscript(
+        self, original: cst.Subscript, updated: cst.Subscript
+    ) -> cst.BaseExpression:
+        return expressions.subscript(self, original, updated)
 
-    def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison) -> cst.BaseExpression:
-        if len(original.comparisons) != 1:
-            return updated
-        target = original.comparisons[0]
-        left_kind = self.kind(original.left)
-        if (
-            isinstance(target.operator, (cst.Is, cst.IsNot))
-            and isinstance(target.comparator, cst.Name)
-            and target.comparator.value == "None"
-            and isinstance(left_kind, Ref)
-        ):
-            self.note(original, "reference", REWRITTEN, "an empty reference is a falsy placeholder, never None: test its truth")
-            if isinstance(target.operator, cst.Is):
-                return cst.UnaryOperation(operator=cst.Not(), expression=updated.left, lpar=updated.lpar, rpar=updated.rpar)
-            return cst.Call(func=cst.Name("bool"), args=[cst.Arg(updated.left)], lpar=updated.lpar, rpar=updated.rpar)
-        if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(self.kind(target.comparator), QS):
-            if self.can_await(original, "iterate", "`in` on a QuerySet"):
-                self.note(original, "iterate", REWRITTEN, "`x in qs` reads the QuerySet: x in await qs.to_list(None)")
-                new_target = updated.comparisons[0].with_changes(
-                    comparator=build.to_list_all(updated.comparisons[0].comparator)
-                )
-                return updated.with_changes(comparisons=[new_target])
-        return updated
+    def leave_Comparison(
+        self, original: cst.Comparison, updated: cst.Comparison
+    ) -> cst.BaseExpression:
+        return expressions.comparison(self, original, updated)
 
-    def leave_UnaryOperation(self, original: cst.UnaryOperation, updated: cst.UnaryOperation) -> cst.BaseExpression:
-        if isinstance(original.operator, cst.Not) and isinstance(self.kind(original.expression), QS):
-            if self.can_await(original, "truth", "a QuerySet's truth value (I/O)"):
-                self.note(original, "truth", REWRITTEN, "`not qs` asks the server: `(await qs.first()) is None`")
-                first = build.awaited(build.method_call(updated.expression, "first"))
-                return build.is_none(first, negate=False)
-        return updated
+    def leave_UnaryOperation(
+        self, original: cst.UnaryOperation, updated: cst.UnaryOperation
+    ) -> cst.BaseExpression:
+        return expressions.unary(self, original, updated)
 
     # -- calls ---------------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        from mongomotor.port.calls import rewrite_call
-
         updated = updated.with_changes(func=build.parenthesized(updated.func))
-        return rewrite_call(self, original, updated)
+        return calls.rewrite_call(self, original, updated)
 
 
 def _is_signal_decorator(decorator: str) -> bool:
@@ -364,4 +393,3 @@ def _is_signal_decorator(decorator: str) -> bool:
     return len(parts) >= 2 and parts[-1] in SIGNAL_CONNECTORS and parts[-2] in knowledge.SIGNALS
 
 
-__all__ = ["ModuleRewriter", "QS", "Cursor", "Doc", "DocClass", "File", "LazyRef", "document_of"]

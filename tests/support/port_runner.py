@@ -44,7 +44,9 @@ def run_original(db: str, lane: str, uri: str) -> dict[str, Any]:
         import mongomock.gridfs
 
         mongomock.gridfs.enable_gridfs_integration()
-        mongoengine.connect(db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient)
+        mongoengine.connect(
+            db, host="mongodb://localhost", mongo_client_class=mongomock.MongoClient
+        )
     else:
         mongoengine.connect(db, host=uri, uuidRepresentation="standard")
     from blog import app, models
@@ -69,7 +71,10 @@ async def run_ported(db: str, lane: str, uri: str) -> dict[str, Any]:
 
     result = await app.scenario()
     rows = {
-        name: await getattr(models, name.capitalize()).objects.order_by(key).as_pymongo().to_list(None)
+        name: await getattr(models, name.capitalize())
+        .objects.order_by(key)
+        .as_pymongo()
+        .to_list(None)
         for name, key in ORDER.items()
     }
     await mongomotor.disconnect()
