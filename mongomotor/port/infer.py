@@ -143,7 +143,10 @@ class Inference:
             if cls.kind == "plain":
                 return Instance(target)
             return Doc(target, embedded=cls.kind == "embedded")
-        if target.split(".")[-1] in knowledge.QUERYSET_CLASSES:
+        head, last = target.split(".")[0], target.split(".")[-1]
+        if head in knowledge.EXTERNAL_PACKAGES and last in knowledge.DOCUMENT_BASES:
+            return Doc(UNKNOWN_DOCUMENT)
+        if last in knowledge.QUERYSET_CLASSES:
             return QS(UNKNOWN_DOCUMENT, None)
         return None
 
