@@ -310,6 +310,9 @@ MODULES: dict[str, tuple[str, frozenset[str]]] = {
     "mongoengine.queryset.visitor": ("mongomotor", frozenset({"Q"})),
 }
 
+# Names a ``from mongoengine import *`` brings that the analysis cares about.
+STAR_NAMES = TOP_LEVEL
+
 # What a class name from MongoEngine or mongomotor is to the analysis.
 DOCUMENT_BASES = frozenset({"Document", "DynamicDocument"})
 EMBEDDED_BASES = frozenset({"EmbeddedDocument", "DynamicEmbeddedDocument"})

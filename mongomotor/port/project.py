@@ -75,6 +75,7 @@ class ModuleInfo:
     tree: cst.Module
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
     symbols: dict[str, str] = field(default_factory=dict)  # top-level name -> qualname
+    star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *``
     is_package: bool = False
 
 
@@ -163,6 +164,8 @@ class Project:
                     info.imports[head] = head
             return
         base = self._import_base(info, statement)
+        if base and isinstance(statement.names, cst.ImportStar):
+            info.star_imports.append(base)
         if base is None or isinstance(statement.names, cst.ImportStar):
             return
         for alias in statement.names:
@@ -281,13 +284,26 @@ class Project:
         elif head in info.symbols:
             target = info.symbols[head]
         else:
-            return f"{module}.{name}" if head in info.symbols else name
+            target = self._from_star_import(info, head, depth)
+            if target is None:
+                return name
         full = f"{target}.{rest}" if rest else target
         owner, _, last = full.rpartition(".")
         if owner in self.modules and last not in self.modules[owner].symbols:
             if last in self.modules[owner].imports:
                 return self.resolve(owner, last, depth + 1)
         return full
+
+    def _from_star_import(self, info: ModuleInfo, head: str, depth: int) -> str | None:
+        for star in info.star_imports:
+            if star.split(".")[0] in knowledge.EXTERNAL_PACKAGES:
+                if head in knowledge.STAR_NAMES:
+                    return f"{star}.{head}"
+            elif star in self.modules:
+                found = self.resolve(star, head, depth + 1)
+                if found != head:
+                    return found
+        return None
 
     def class_by_simple_name(self, name: str) -> str | None:
         found = [q for q, c in self.classes.items() if c.name == name]
