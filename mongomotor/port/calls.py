@@ -116,7 +116,7 @@ def _method_call(
 
 
 def _review_unknown_receiver(rw: ModuleRewriter, method: str, original: cst.Call) -> None:
-    if not rw.functions:
+    if not rw.functions or _reads_objects(original.func):
         return
     async_methods = [
         f
@@ -138,6 +138,15 @@ def _review_unknown_receiver(rw: ModuleRewriter, method: str, original: cst.Call
             REVIEW,
             f"untyped receiver of .{method}(): await it if it is a document or QuerySet",
         )
+
+
+def _reads_objects(node: cst.BaseExpression) -> bool:
+    """True for a chain that starts from ``X.objects`` (already reported once)."""
+    while isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
+        if isinstance(node, cst.Attribute) and node.attr.value == "objects":
+            return True
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return False
 
 
 def _is_module(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:

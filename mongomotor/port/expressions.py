@@ -12,7 +12,7 @@ import libcst as cst
 
 from mongomotor.port import build, knowledge
 from mongomotor.port.kinds import QS, File, Ref, RefList
-from mongomotor.port.report import REWRITTEN
+from mongomotor.port.report import REVIEW, REWRITTEN
 
 if TYPE_CHECKING:
     from mongomotor.port.rewrite import ModuleRewriter
@@ -23,6 +23,15 @@ def attribute(
 ) -> cst.BaseExpression:
     value_kind = rw.kind(original.value)
     attribute = original.attr.value
+    if attribute == "objects" and value_kind is None and isinstance(original.value, cst.Name):
+        name = original.value.value
+        rw.note(
+            original,
+            "unknown",
+            REVIEW,
+            f"cannot tell what {name} is: if it is a document class, annotate it "
+            f"({name}: type[Document]) and run the tool again",
+        )
     if (
         isinstance(value_kind, Ref)
         and attribute not in knowledge.REFERENCE_FREE_ATTRIBUTES

@@ -90,6 +90,13 @@ class ImportRewriter(cst.CSTTransformer):
         module = dotted(statement.module) or ""
         if module == "asyncio":
             self.has_asyncio = True
+        if module.split(".")[0] == "flask_mongoengine":
+            self.note(
+                original,
+                REVIEW,
+                "flask_mongoengine's documents are MongoEngine's, which mongomotor does not "
+                "make awaitable: derive the documents from mongomotor's Document",
+            )
         if module not in knowledge.MODULES:
             return updated
         target, available = knowledge.MODULES[module]

@@ -325,3 +325,7 @@ FILE_FIELDS = frozenset({"FileField"})
 IMAGE_FIELDS = frozenset({"ImageField"})
 QUERYSET_CLASSES = frozenset({"QuerySet", "QuerySetNoCache"})
 EXTERNAL_PACKAGES = ("mongoengine", "mongomotor")
+# Objects that offer MongoEngine's names as attributes (``db.Document``, ``db.StringField``).
+MONGOENGINE_NAMESPACES = frozenset(
+    {"flask_mongoengine.MongoEngine", "flask.ext.mongoengine.MongoEngine"}
+)

@@ -89,28 +89,38 @@ def dotted(node: cst.BaseExpression | None) -> str | None:
     return None
 
 
-def python_files(paths: Iterable[Path]) -> Iterator[Path]:
+def python_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """Each Python file under ``paths``, with the folder its imports are relative to."""
     for path in paths:
         if path.is_file():
-            yield path
+            yield path, import_root(path.resolve().parent)
             continue
+        root = import_root(path.resolve())
         for found in sorted(path.rglob("*.py")):
             parts = found.relative_to(path).parts
             if any(p in SKIPPED_DIRS or p.startswith(".") or p.endswith("venv") for p in parts):
                 continue
-            yield found
+            yield found, root
 
 
-def module_name(path: Path) -> tuple[str, bool]:
-    """Dotted module name of a file, from the topmost folder that is still a package."""
+def import_root(folder: Path) -> Path:
+    """The folder above the outermost package that contains ``folder``."""
+    while (folder / "__init__.py").exists():
+        folder = folder.parent
+    return folder
+
+
+def module_name(path: Path, root: Path) -> tuple[str, bool]:
+    """Dotted module name of a file seen from ``root`` (namespace packages included)."""
     path = path.resolve()
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").exists():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts) or path.stem, is_package
+    try:
+        parts = list(path.relative_to(root).with_suffix("").parts)
+    except ValueError:
+        parts = [path.stem]
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts) or path.parent.name, is_package
 
 
 class Project:
@@ -125,33 +135,46 @@ class Project:
     @classmethod
     def load(cls, paths: Iterable[Path]) -> Project:
         project = cls()
-        for path in python_files(paths):
+        for path, root in python_files(paths):
             try:
                 source = path.read_text(encoding="utf-8")
                 tree = cst.parse_module(source)
             except (UnicodeDecodeError, cst.ParserSyntaxError) as error:
                 project.errors.append((path, str(error).splitlines()[0]))
                 continue
-            name, is_package = module_name(path)
+            name, is_package = module_name(path, root)
             info = ModuleInfo(name, path, source, tree, is_package=is_package)
             project.modules[name] = info
         for info in project.modules.values():
-            project._read_module(info)
+            project._read_names(info)
+        for info in project.modules.values():
+            project._read_bodies(info)
         project._classify_classes()
         return project
 
     # -- reading one module ---------------------------------------------------------
-    def _read_module(self, info: ModuleInfo) -> None:
+    def _read_names(self, info: ModuleInfo) -> None:
+        """Imports and top-level names first, so that bodies can resolve across modules."""
         for statement in _top_level_statements(info.tree.body):
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 self._read_import(info, statement)
-            elif isinstance(statement, cst.FunctionDef):
+            elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                info.symbols[statement.name.value] = f"{info.name}.{statement.name.value}"
+            elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
+                # flask_mongoengine's ``db = MongoEngine()`` offers MongoEngine's names.
+                called = self.resolve(info.name, dotted(statement.value.func) or "")
+                if called in knowledge.MONGOENGINE_NAMESPACES:
+                    for target in statement.targets:
+                        if isinstance(target.target, cst.Name):
+                            info.symbols[target.target.value] = "mongoengine"
+
+    def _read_bodies(self, info: ModuleInfo) -> None:
+        for statement in _top_level_statements(info.tree.body):
+            if isinstance(statement, cst.FunctionDef):
                 qualname = f"{info.name}.{statement.name.value}"
-                info.symbols[statement.name.value] = qualname
                 self._read_function(info, statement, qualname, None)
             elif isinstance(statement, cst.ClassDef):
                 self._read_class(info, statement, f"{info.name}.{statement.name.value}")
-                info.symbols[statement.name.value] = f"{info.name}.{statement.name.value}"
 
     def _read_import(self, info: ModuleInfo, statement: cst.Import | cst.ImportFrom) -> None:
         if isinstance(statement, cst.Import):
@@ -279,20 +302,25 @@ class Project:
         info = self.modules.get(module)
         if info is None or depth > 8:
             return name
-        if head in info.imports:
-            target = info.imports[head]
-        elif head in info.symbols:
+        if head in info.symbols:
             target = info.symbols[head]
+        elif head in info.imports:
+            target = self._chase(info.imports[head], depth)
         else:
-            target = self._from_star_import(info, head, depth)
-            if target is None:
+            found = self._from_star_import(info, head, depth)
+            if found is None:
                 return name
-        full = f"{target}.{rest}" if rest else target
-        owner, _, last = full.rpartition(".")
-        if owner in self.modules and last not in self.modules[owner].symbols:
-            if last in self.modules[owner].imports:
-                return self.resolve(owner, last, depth + 1)
-        return full
+            target = found
+        return f"{target}.{rest}" if rest else target
+
+    def _chase(self, target: str, depth: int) -> str:
+        """Follow ``from a.b import c`` to where ``c`` is defined in the project."""
+        owner, _, last = target.rpartition(".")
+        info = self.modules.get(owner)
+        if info is not None and (last in info.symbols or last in info.imports or info.star_imports):
+            found = self.resolve(owner, last, depth + 1)
+            return found if found != last else target
+        return target
 
     def _from_star_import(self, info: ModuleInfo, head: str, depth: int) -> str | None:
         for star in info.star_imports:

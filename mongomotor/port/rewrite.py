@@ -391,5 +391,3 @@ class ModuleRewriter(cst.CSTTransformer):
 def _is_signal_decorator(decorator: str) -> bool:
     parts = decorator.split(".")
     return len(parts) >= 2 and parts[-1] in SIGNAL_CONNECTORS and parts[-2] in knowledge.SIGNALS
-
-
