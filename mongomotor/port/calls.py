@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from mongomotor.port.rewrite import ModuleRewriter
 
 BUILTINS = frozenset({"list", "len", "bool"}) | knowledge.ITERATING_BUILTINS
+# Method names every builtin container has: a project method of that name is no evidence.
+CONTAINER_METHODS = frozenset(
+    name for kind in (dict, list, str, set, bytes) for name in dir(kind)
+) | {"get", "post", "put", "patch", "delete", "run", "close", "read", "write", "send"}
 
 
 def rewrite_call(rw: ModuleRewriter, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -121,7 +125,7 @@ def _review_unknown_receiver(rw: ModuleRewriter, method: str, original: cst.Call
     async_methods = [
         f
         for f in rw.project.methods_named(method)
-        if f.qualname in rw.inference.state.async_functions
+        if f.qualname in rw.inference.state.async_functions and method not in CONTAINER_METHODS
     ]
     if async_methods:
         rw.note(

@@ -189,8 +189,26 @@ class ModuleRewriter(cst.CSTTransformer):
                     f"{info.name}() became async under @{odd[0]}: "
                     "check it accepts a coroutine function",
                 )
+            self._review_framework_method(original, info)
             return updated.with_changes(asynchronous=build.asynchronous())
         return updated
+
+    def _review_framework_method(self, node: cst.FunctionDef, info: FunctionInfo) -> None:
+        """A method that overrides one of a framework's classes is called by that framework."""
+        owner = self.project.classes.get(info.owner or "")
+        if owner is None or owner.kind != "plain" or info.name.startswith("_"):
+            return
+        for cls in self.project.lineage(owner.qualname):
+            external = [b for b in cls.bases if b not in self.project.classes and b != "object"]
+            if external:
+                self.note(
+                    node,
+                    "framework",
+                    REVIEW,
+                    f"{info.name}() became async in a subclass of {external[0]}: "
+                    "check that it awaits this method",
+                )
+                return
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.lambda_depth += 1
