@@ -479,3 +479,78 @@ def test_findings_say_what_was_rewritten(tmp_path):
         "app.py:4: rewritten [async-def] use() now awaits: async def",
         "app.py:5: rewritten [await] document.save() is I/O: await",
     ]
+
+
+def test_star_imports_bring_mongoengines_names(tmp_path):
+    text, _ = port(
+        tmp_path,
+        """\
+        from mongoengine import *
+
+
+        class Note(Document):
+            body = StringField()
+
+
+        def add(body):
+            Note(body=body).save()
+    """,
+    )
+    assert text.startswith("from mongomotor import *\n")
+    assert "async def add(body):\n    await Note(body=body).save()\n" in text
+
+
+def test_a_method_a_framework_calls_is_reported_when_it_becomes_async(tmp_path):
+    text, findings = port(
+        tmp_path,
+        HEAD
+        + """\
+        from flask_restful import Resource
+
+
+        class PostApi(Resource):
+            def get(self, title):
+                return Post.objects.get(title=title).title
+    """,
+    )
+    assert "    async def get(self, title):\n        return (await Post.objects.get(" in text
+    assert reviews(findings) == [
+        "app.py:8 get() became async in a subclass of flask_restful.Resource: "
+        "check that it awaits this method"
+    ]
+
+
+def test_flask_mongoengine_documents_are_understood_and_reported(tmp_path):
+    text, findings = port(
+        tmp_path,
+        """\
+        from flask_mongoengine import MongoEngine
+
+        db = MongoEngine()
+
+
+        class Item(db.Document):
+            name = db.StringField()
+
+
+        def rename(item: Item, name: str) -> None:
+            item.name = name
+            item.save()
+    """,
+    )
+    assert "async def rename(item: Item, name: str) -> None:" in text
+    assert "    await item.save()\n" in text
+    assert any("derive the documents from mongomotor's Document" in r for r in reviews(findings))
+
+
+def test_modules_of_namespace_packages_are_found(tmp_path):
+    folder = tmp_path / "project"
+    (folder / "app" / "data").mkdir(parents=True)
+    (folder / "app" / "__init__.py").write_text("")
+    (folder / "app" / "data" / "store.py").write_text(
+        "from models import Post\n\n\ndef count():\n    return Post.objects.count()\n"
+    )
+    text, _ = port(
+        tmp_path, "from app.data import store\n\n\ndef show():\n    print(store.count())\n"
+    )
+    assert "async def show():\n    print(await store.count())\n" in text
