@@ -554,3 +554,22 @@ def test_modules_of_namespace_packages_are_found(tmp_path):
         tmp_path, "from app.data import store\n\n\ndef show():\n    print(store.count())\n"
     )
     assert "async def show():\n    print(await store.count())\n" in text
+
+
+def test_a_queryset_handed_to_unknown_code_is_reported(tmp_path):
+    text, findings = port(tmp_path, HEAD + """\
+        from flask import jsonify
+
+
+        def listing():
+            return jsonify({"result": Post.objects(likes=1)})
+
+
+        def query(user: User):
+            return Post.objects(author=user).order_by("title")
+    """)
+    assert "async" not in text
+    assert reviews(findings) == [
+        "app.py:8 a QuerySet is handed to jsonify(): if that code iterates it, "
+        "pass await qs.to_list(None)"
+    ]

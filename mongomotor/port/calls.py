@@ -28,6 +28,7 @@ CONTAINER_METHODS = frozenset(
 
 def rewrite_call(rw: ModuleRewriter, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
     _check_function_values(rw, original)
+    _check_escaping_querysets(rw, original)
     if rw.is_awaited(original):
         return updated
     func = original.func
@@ -265,6 +266,39 @@ def _builtin(
             args[index] = arg.with_changes(value=build.async_list_comprehension(arg.value))
             changed = True
     return updated.with_changes(args=args) if changed else updated
+
+
+HARMLESS_CALLEES = frozenset(
+    {"isinstance", "issubclass", "type", "id", "repr", "getattr", "hasattr"}
+)
+
+
+def _check_escaping_querysets(rw: ModuleRewriter, original: cst.Call) -> None:
+    """A QuerySet handed to code the tool cannot see may be iterated there (TypeError)."""
+    func = original.func
+    name = dotted(func) or "a call"
+    if name.split(".")[-1] in BUILTINS | HARMLESS_CALLEES or not rw.functions:
+        return
+    if rw.inference.callee(original, rw.scope) is not None:
+        return
+    target = rw.kind(func.value) if isinstance(func, cst.Attribute) else rw.kind(func)
+    if target is not None:  # a document, QuerySet or class of the project: it knows QuerySets
+        return
+    for arg in original.args:
+        values = [arg.value]
+        if isinstance(arg.value, (cst.List, cst.Tuple, cst.Set)):
+            values = [e.value for e in arg.value.elements]
+        elif isinstance(arg.value, cst.Dict):
+            values = [e.value for e in arg.value.elements if isinstance(e, cst.DictElement)]
+        if any(isinstance(rw.kind(value), QS) for value in values):
+            rw.note(
+                original,
+                "escape",
+                REVIEW,
+                f"a QuerySet is handed to {name}(): if that code iterates it, "
+                "pass await qs.to_list(None)",
+            )
+            return
 
 
 def _is_async_generator_call(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:
