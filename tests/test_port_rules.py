@@ -573,3 +573,19 @@ def test_a_queryset_handed_to_unknown_code_is_reported(tmp_path):
         "app.py:8 a QuerySet is handed to jsonify(): if that code iterates it, "
         "pass await qs.to_list(None)"
     ]
+
+
+def test_a_queryset_given_to_an_untyped_parameter_is_reported(tmp_path):
+    text, findings = port(tmp_path, HEAD + """\
+        def titles(posts):
+            return [p.title for p in posts]
+
+
+        def show():
+            return titles(Post.objects.order_by("title"))
+    """)
+    assert "async" not in text
+    assert reviews(findings) == [
+        "app.py:9 a QuerySet is given to titles(posts=...), which has no annotation: "
+        "annotate it (posts: QuerySet[...]) and run again"
+    ]

@@ -279,7 +279,9 @@ def _check_escaping_querysets(rw: ModuleRewriter, original: cst.Call) -> None:
     name = dotted(func) or "a call"
     if name.split(".")[-1] in BUILTINS | HARMLESS_CALLEES or not rw.functions:
         return
-    if rw.inference.callee(original, rw.scope) is not None:
+    callee = rw.inference.callee(original, rw.scope)
+    if callee is not None:
+        _check_untyped_parameters(rw, original, callee)
         return
     target = rw.kind(func.value) if isinstance(func, cst.Attribute) else rw.kind(func)
     if target is not None:  # a document, QuerySet or class of the project: it knows QuerySets
@@ -299,6 +301,30 @@ def _check_escaping_querysets(rw: ModuleRewriter, original: cst.Call) -> None:
                 "pass await qs.to_list(None)",
             )
             return
+
+
+def _check_untyped_parameters(rw: ModuleRewriter, original: cst.Call, callee: FunctionInfo) -> None:
+    """A QuerySet given to a project function whose parameter says nothing of it."""
+    params = callee.node.params
+    positional = [*params.posonly_params, *params.params]
+    if callee.flavour in ("method", "classmethod") and isinstance(original.func, cst.Attribute):
+        positional = positional[1:]
+    by_name = {p.name.value: p for p in [*positional, *params.kwonly_params]}
+    for index, arg in enumerate(original.args):
+        if arg.star or not isinstance(rw.kind(arg.value), QS):
+            continue
+        if arg.keyword is not None:
+            param = by_name.get(arg.keyword.value)
+        else:
+            param = positional[index] if index < len(positional) else None
+        if param is not None and param.annotation is None:
+            rw.note(
+                original,
+                "escape",
+                REVIEW,
+                f"a QuerySet is given to {callee.name}({param.name.value}=...), which has no "
+                f"annotation: annotate it ({param.name.value}: QuerySet[...]) and run again",
+            )
 
 
 def _is_async_generator_call(rw: ModuleRewriter, node: cst.BaseExpression) -> bool:
