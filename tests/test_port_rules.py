@@ -557,7 +557,10 @@ def test_modules_of_namespace_packages_are_found(tmp_path):
 
 
 def test_a_queryset_handed_to_unknown_code_is_reported(tmp_path):
-    text, findings = port(tmp_path, HEAD + """\
+    text, findings = port(
+        tmp_path,
+        HEAD
+        + """\
         from flask import jsonify
 
 
@@ -567,7 +570,8 @@ def test_a_queryset_handed_to_unknown_code_is_reported(tmp_path):
 
         def query(user: User):
             return Post.objects(author=user).order_by("title")
-    """)
+    """,
+    )
     assert "async" not in text
     assert reviews(findings) == [
         "app.py:8 a QuerySet is handed to jsonify(): if that code iterates it, "
@@ -576,16 +580,25 @@ def test_a_queryset_handed_to_unknown_code_is_reported(tmp_path):
 
 
 def test_a_queryset_given_to_an_untyped_parameter_is_reported(tmp_path):
-    text, findings = port(tmp_path, HEAD + """\
+    text, findings = port(
+        tmp_path,
+        HEAD
+        + """\
         def titles(posts):
             return [p.title for p in posts]
 
 
         def show():
             return titles(Post.objects.order_by("title"))
-    """)
+    """,
+    )
     assert "async" not in text
     assert reviews(findings) == [
         "app.py:9 a QuerySet is given to titles(posts=...), which has no annotation: "
         "annotate it (posts: QuerySet[...]) and run again"
     ]
+
+
+def test_queryset_next_is_reported(tmp_path):
+    _, findings = port(tmp_path, HEAD + "def one():\n    return Post.objects(likes=1).next()\n")
+    assert [r.split(" ", 1)[0] for r in reviews(findings)] == ["app.py:5"]

@@ -96,6 +96,15 @@ def _method_call(
 ) -> cst.BaseExpression:
     method = func.attr.value
     receiver = rw.kind(func.value)
+    if isinstance(receiver, QS) and method == "next":
+        rw.note(
+            original,
+            "iterate",
+            REVIEW,
+            "QuerySet.next() steps a sync iteration, which mongomotor has not: "
+            "use await qs.first() (None when empty) or async for",
+        )
+        return updated
     what = _io_description(receiver, method)
     if what is None:
         if _is_disconnect(rw, func):
