@@ -14,6 +14,8 @@ from pathlib import Path
 from mongomotor.port.engine import port_paths
 from mongomotor.port.report import REVIEW, REWRITTEN, render, summary
 
+NO_NEWLINE = "\\ No newline at end of file"
+
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="mongomotor", description="mongomotor's tools")
@@ -77,14 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mode == "diff":
         for path, new in sorted(result.changed.items()):
             old = result.originals[path]
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    new.splitlines(keepends=True),
-                    fromfile=f"a/{path}",
-                    tofile=f"b/{path}",
-                )
+            lines = difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                fromfile=str(path),
+                tofile=str(path),
             )
+            for line in lines:
+                sys.stdout.write(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}\n")
     else:
         for path, new in sorted(result.changed.items()):
             path.write_text(new, encoding="utf-8")
