@@ -186,8 +186,8 @@ class ModuleRewriter(cst.CSTTransformer):
                     original,
                     "decorator",
                     REVIEW,
-                    f"{info.name}() became async under @{odd[0]}: "
-                    "check it accepts a coroutine function",
+                    f"{info.name}() became async under {', '.join('@' + d for d in odd)}: "
+                    "check each accepts a coroutine function",
                 )
             self._review_framework_method(original, info)
             return updated.with_changes(asynchronous=build.asynchronous())
