@@ -604,3 +604,30 @@ def test_a_queryset_given_to_an_untyped_parameter_is_reported(tmp_path):
 def test_queryset_next_is_reported(tmp_path):
     _, findings = port(tmp_path, HEAD + "def one():\n    return Post.objects(likes=1).next()\n")
     assert [r.split(" ", 1)[0] for r in reviews(findings)] == ["app.py:5"]
+
+
+def test_querysets_tested_for_truth_anywhere(tmp_path):
+    text, _ = port(
+        tmp_path,
+        HEAD
+        + """\
+        def check(flag: bool):
+            posts = Post.objects(likes=0)
+            while posts:
+                posts.delete()
+            some = "yes" if posts else "no"
+            if flag and posts:
+                print(some)
+            return flag and posts
+    """,
+    )
+    assert body(text) == textwrap.dedent("""\
+        async def check(flag: bool):
+            posts = Post.objects(likes=0)
+            while (await posts.first()) is not None:
+                await posts.delete()
+            some = "yes" if (await posts.first()) is not None else "no"
+            if flag and (await posts.first()) is not None:
+                print(some)
+            return flag and posts
+    """)

@@ -229,19 +229,35 @@ class ModuleRewriter(cst.CSTTransformer):
     def leave_If(self, original: cst.If, updated: cst.If) -> cst.BaseStatement:
         if isinstance(original.test, cst.Comparison) and dotted(original.test.left) == "__name__":
             self.main_guard -= 1
-        kind = self.kind(original.test)
-        if isinstance(kind, QS) and self.can_await(
-            original, "truth", "a QuerySet's truth value (I/O)"
-        ):
-            self.note(
-                original,
-                "truth",
-                REWRITTEN,
-                "`if qs:` asks the server: `(await qs.first()) is not None`",
+        return updated.with_changes(test=self._truth(original.test, updated.test))
+
+    def leave_While(self, original: cst.While, updated: cst.While) -> cst.BaseStatement:
+        return updated.with_changes(test=self._truth(original.test, updated.test))
+
+    def leave_IfExp(self, original: cst.IfExp, updated: cst.IfExp) -> cst.BaseExpression:
+        return updated.with_changes(test=self._truth(original.test, updated.test))
+
+    def _truth(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """A QuerySet tested for truth asks the server whether it has a first document."""
+        if isinstance(original, cst.BooleanOperation) and isinstance(updated, cst.BooleanOperation):
+            return updated.with_changes(
+                left=self._truth(original.left, updated.left),
+                right=self._truth(original.right, updated.right),
             )
-            first = build.awaited(build.method_call(updated.test, "first"))
-            return updated.with_changes(test=build.is_none(first, negate=True))
-        return updated
+        if not isinstance(self.kind(original), QS):
+            return updated
+        if not self.can_await(original, "truth", "a QuerySet's truth value (I/O)"):
+            return updated
+        self.note(
+            original,
+            "truth",
+            REWRITTEN,
+            "testing a QuerySet asks the server: `(await qs.first()) is not None`",
+        )
+        first = build.awaited(build.method_call(updated, "first"))
+        return build.is_none(first, negate=True)
 
     # -- names and their kinds ----------------------------------------------------------
     def _bind(self, target: cst.BaseExpression, kind: object) -> None:
