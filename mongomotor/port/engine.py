@@ -31,14 +31,17 @@ class PortResult:
     originals: dict[Path, str] = field(default_factory=dict)
     changed: dict[Path, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    passes: int = 0
 
 
 def _rewrite(
     project: Project, state: State, module: ModuleInfo
 ) -> tuple[ModuleRewriter, cst.Module]:
+    # One wrapper per module keeps the positions computed once for every pass.
+    wrapper = module.wrapper
+    if wrapper is None:
+        wrapper = module.wrapper = cst.MetadataWrapper(module.tree, unsafe_skip_copy=True)
     rewriter = ModuleRewriter(project, Inference(project, state), module)
-    tree = cst.MetadataWrapper(module.tree, unsafe_skip_copy=True).visit(rewriter)
+    tree = wrapper.visit(rewriter)
     return rewriter, tree
 
 

@@ -76,6 +76,7 @@ class ModuleInfo:
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
     symbols: dict[str, str] = field(default_factory=dict)  # top-level name -> qualname
     star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *``
+    wrapper: cst.MetadataWrapper | None = None  # kept across the rewrite passes
     is_package: bool = False
 
 
