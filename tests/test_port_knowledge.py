@@ -102,3 +102,18 @@ def test_the_command_line_runs_as_a_module(tmp_path):
     )
     assert missing.returncode == 2
     assert "no such file or folder" in missing.stderr
+
+
+def test_the_console_script_points_at_the_command_line():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    scripts = dict(
+        line.split(" = ")
+        for line in config["options.entry_points"]["console_scripts"].split("\n")
+        if line
+    )
+    module, _, function = scripts["mongomotor"].partition(":")
+    assert getattr(importlib.import_module(module), function) is not None
+    assert "libcst" in config["options.extras_require"]["port"]
