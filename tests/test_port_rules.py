@@ -631,3 +631,32 @@ def test_querysets_tested_for_truth_anywhere(tmp_path):
                 print(some)
             return flag and posts
     """)
+
+
+def test_an_override_that_returns_super_stays_sync_and_its_callers_await_it(tmp_path):
+    text, findings = port(
+        tmp_path,
+        HEAD
+        + """\
+        class Page(Post):
+            def save(self, *args, **kwargs):
+                self.title = self.title.strip()
+                return super().save(*args, **kwargs)
+
+            def delete(self, *args, **kwargs):
+                super().delete(*args, **kwargs)
+                print("gone")
+
+
+        def publish(page: Page):
+            page.save()
+            page.delete()
+    """,
+    )
+    assert "    def save(self, *args, **kwargs):\n" in text
+    assert "        return super().save(*args, **kwargs)\n" in text
+    assert "    async def delete(self, *args, **kwargs):\n        await super().delete(" in text
+    assert (
+        "async def publish(page: Page):\n    await page.save()\n    await page.delete()\n" in text
+    )
+    assert [r.split(" ", 1)[0] for r in reviews(findings)] == ["app.py:9"]

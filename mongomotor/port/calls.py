@@ -35,7 +35,7 @@ def rewrite_call(rw: ModuleRewriter, original: cst.Call, updated: cst.Call) -> c
     if isinstance(func, cst.Name) and func.value in BUILTINS and _is_builtin(rw, func.value):
         return _builtin(rw, func.value, original, updated)
     callee = rw.inference.callee(original, rw.scope)
-    if callee is not None:
+    if callee is not None and not (isinstance(func, cst.Attribute) and overrides_io(rw, callee)):
         return _project_call(rw, callee, original, updated)
     if isinstance(func, cst.Attribute):
         return _method_call(rw, func, original, updated)
@@ -96,6 +96,8 @@ def _method_call(
 ) -> cst.BaseExpression:
     method = func.attr.value
     receiver = rw.kind(func.value)
+    if _returns_super_io(rw, func, original):
+        return updated
     if isinstance(receiver, QS) and method == "next":
         rw.note(
             original,
@@ -127,6 +129,28 @@ def _method_call(
             updated = updated.with_changes(args=[build.keyword("with_limit_and_skip", "False")])
     rw.note(original, "await", REWRITTEN, f"{what} is I/O: await")
     return build.awaited(updated)
+
+
+IO_METHODS = knowledge.DOCUMENT_IO | knowledge.CLASS_IO
+
+
+def overrides_io(rw: ModuleRewriter, function: FunctionInfo) -> bool:
+    """A document class's own save(), delete()... (its callers await it as the original)."""
+    owner = rw.project.classes.get(function.owner or "")
+    return owner is not None and owner.kind == "document" and function.name in IO_METHODS
+
+
+def _returns_super_io(rw: ModuleRewriter, func: cst.Attribute, original: cst.Call) -> bool:
+    """``return super().save(...)`` in an override of save(): the override stays sync and
+    hands back mongomotor's awaitable, which works from user code and inside the bridge."""
+    if not (rw.functions and _is_super(func.value) and id(original) in rw.returned):
+        return False
+    function = rw.functions[-1].info
+    return function.name == func.attr.value and overrides_io(rw, function)
+
+
+def _is_super(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and dotted(node.func) == "super"
 
 
 def _review_unknown_receiver(rw: ModuleRewriter, method: str, original: cst.Call) -> None:

@@ -277,6 +277,10 @@ class Inference:
 
     def call_kind(self, node: cst.Call, scope: Scope) -> object:
         func = node.func
+        if _is_super_call(node) and scope.owner in self.project.classes:
+            owner = self.project.classes[scope.owner]
+            if owner.kind == "document":
+                return Doc(owner.qualname)
         callee = self.callee(node, scope)
         if callee is not None:
             return self.return_kind(callee)

@@ -69,6 +69,7 @@ class ModuleRewriter(cst.CSTTransformer):
         self.containers: list[str] = []  # qualnames of the enclosing classes and functions
         self.async_generators: dict[int, cst.GeneratorExp] = {}
         self.awaited: set[int] = set()
+        self.returned: set[int] = set()
         self.main_guard = 0
         self.lambda_depth = 0
 
@@ -111,6 +112,10 @@ class ModuleRewriter(cst.CSTTransformer):
 
     def visit_Await(self, node: cst.Await) -> None:
         self.awaited.add(id(node.expression))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.returned.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         # A coroutine handed to the event loop (asyncio.run(main())) is awaited there.
@@ -190,7 +195,24 @@ class ModuleRewriter(cst.CSTTransformer):
                     "check each accepts a coroutine function",
                 )
             self._review_framework_method(original, info)
+            if calls.overrides_io(self, info):
+                self.note(
+                    original,
+                    "override",
+                    REVIEW,
+                    f"MongoEngine calls {info.name}() from its own code (QuerySet.create, "
+                    f"cascades) without await: keep the override sync, its other I/O "
+                    f"sync-free, and return super().{info.name}(...)",
+                )
             return updated.with_changes(asynchronous=build.asynchronous())
+        if calls.overrides_io(self, info) and not info.is_async and info.node.returns:
+            self.note(
+                original,
+                "override",
+                REVIEW,
+                f"{info.name}() stays sync and returns mongomotor's awaitable: for the type "
+                "checkers its return annotation is Coroutine[Any, Any, ...] now",
+            )
         return updated
 
     def _review_framework_method(self, node: cst.FunctionDef, info: FunctionInfo) -> None:
