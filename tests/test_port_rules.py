@@ -660,3 +660,17 @@ def test_an_override_that_returns_super_stays_sync_and_its_callers_await_it(tmp_
         "async def publish(page: Page):\n    await page.save()\n    await page.delete()\n" in text
     )
     assert [r.split(" ", 1)[0] for r in reviews(findings)] == ["app.py:9"]
+
+
+def test_an_annotated_override_returns_a_coroutine_type(tmp_path):
+    text, _ = port(
+        tmp_path,
+        HEAD
+        + """\
+        class Page(Post):
+            def save(self, *args, **kwargs) -> "Page":
+                return super().save(*args, **kwargs)
+    """,
+    )
+    assert text.startswith("from collections.abc import Coroutine\nfrom typing import Any\n")
+    assert '    def save(self, *args, **kwargs) -> Coroutine[Any, Any, "Page"]:\n' in text

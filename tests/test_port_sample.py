@@ -60,6 +60,12 @@ def test_the_ported_app_leaves_the_same_data_as_the_original(lane, ported):
         assert [row["signed"] for row in original["result"]["thread"]] == [False, True]
         assert summary["authors"] == ["ann:Hello", "bob:Async", "cyd:Final"]
     assert original["result"]["detail"][0]["attachment"] == "await everything"
+    # User.save() lowercases the email, also when QuerySet.create saves (in the bridge).
+    assert [row["email"] for row in original["stored"]["user"]] == [
+        "ann@example.com",
+        "bob@example.com",
+        "cid@example.com",
+    ]
     assert len(original["stored"]["post"]) == 3
 
 

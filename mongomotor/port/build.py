@@ -62,3 +62,22 @@ def collect_async(call: cst.BaseExpression) -> cst.ListComp:
 
 def asynchronous() -> cst.Asynchronous:
     return cst.Asynchronous()
+
+
+def coroutine_of(returns: cst.Annotation) -> cst.Annotation:
+    """``-> X`` becomes ``-> Coroutine[Any, Any, X]``."""
+    elements = [cst.Name("Any"), cst.Name("Any"), returns.annotation]
+    return returns.with_changes(
+        annotation=cst.Subscript(
+            value=cst.Name("Coroutine"),
+            slice=[
+                cst.SubscriptElement(
+                    slice=cst.Index(value=element),
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                    if index < 2
+                    else cst.MaybeSentinel.DEFAULT,
+                )
+                for index, element in enumerate(elements)
+            ],
+        )
+    )

@@ -67,7 +67,11 @@ def port_paths(paths: Iterable[Path]) -> PortResult:
         result.findings.append(Finding(path, 1, "parse", REVIEW, f"not read: {error}"))
     for module in project.modules.values():
         rewriter, tree = _rewrite(project, state, module)
-        imports = ImportRewriter(module.path, add_asyncio=rewriter.needs_asyncio)
+        imports = ImportRewriter(
+            module.path,
+            add_asyncio=rewriter.needs_asyncio,
+            add_coroutine_types=rewriter.needs_coroutine_types,
+        )
         tree = cst.MetadataWrapper(tree).visit(imports)
         result.findings.extend(rewriter.findings)
         result.findings.extend(imports.findings)

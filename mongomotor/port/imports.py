@@ -21,6 +21,7 @@ from mongomotor.port.report import REVIEW, REWRITTEN, Finding
 class ImportRewriter(cst.CSTTransformer):
     path: Path
     add_asyncio: bool = False
+    add_coroutine_types: bool = False
     findings: list[Finding] = field(default_factory=list)
 
     METADATA_DEPENDENCIES = (PositionProvider,)
@@ -31,6 +32,7 @@ class ImportRewriter(cst.CSTTransformer):
             str, bool
         ] = {}  # local name of ``import mongoengine`` -> rewritten
         self.has_asyncio = False
+        self.imported: set[tuple[str, str]] = set()  # (module, name) of from-imports
 
     def note(self, node: cst.CSTNode, action: str, message: str) -> None:
         line = self.get_metadata(PositionProvider, node).start.line
@@ -88,6 +90,8 @@ class ImportRewriter(cst.CSTTransformer):
         if statement.relative or statement.module is None:
             return updated
         module = dotted(statement.module) or ""
+        if not isinstance(statement.names, cst.ImportStar):
+            self.imported.update((module, a.name.value) for a in statement.names)  # type: ignore[union-attr]
         if module == "asyncio":
             self.has_asyncio = True
         if module.split(".")[0] == "flask_mongoengine":
@@ -118,16 +122,20 @@ class ImportRewriter(cst.CSTTransformer):
         return cst.FlattenSentinel([first, second])
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        if not self.add_asyncio or self.has_asyncio:
+        lines = []
+        if self.add_asyncio and not self.has_asyncio:
+            lines.append("import asyncio")
+        if self.add_coroutine_types:
+            for module, name in (("collections.abc", "Coroutine"), ("typing", "Any")):
+                if (module, name) not in self.imported:
+                    lines.append(f"from {module} import {name}")
+        if not lines:
             return updated
         body = list(updated.body)
         index = 0
         while index < len(body) and _is_docstring_or_future(body[index]):
             index += 1
-        line = cst.SimpleStatementLine(
-            body=[cst.Import(names=[cst.ImportAlias(cst.Name("asyncio"))])]
-        )
-        body.insert(index, line)
+        body[index:index] = [cst.parse_statement(line + "\n") for line in lines]
         return updated.with_changes(body=body)
 
 

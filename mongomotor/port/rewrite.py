@@ -59,6 +59,7 @@ class ModuleRewriter(cst.CSTTransformer):
     needs_async: set[str] = field(default_factory=set)
     returns: dict[str, object] = field(default_factory=dict)
     needs_asyncio: bool = False
+    needs_coroutine_types: bool = False
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -205,14 +206,23 @@ class ModuleRewriter(cst.CSTTransformer):
                     f"sync-free, and return super().{info.name}(...)",
                 )
             return updated.with_changes(asynchronous=build.asynchronous())
-        if calls.overrides_io(self, info) and not info.is_async and info.node.returns:
+        returns = info.node.returns
+        if (
+            calls.overrides_io(self, info)
+            and not info.is_async
+            and returns is not None
+            and dotted(returns.annotation) not in ("Any", "typing.Any", "Coroutine")
+            and not _is_coroutine_annotation(returns.annotation)
+        ):
             self.note(
                 original,
                 "override",
-                REVIEW,
-                f"{info.name}() stays sync and returns mongomotor's awaitable: for the type "
-                "checkers its return annotation is Coroutine[Any, Any, ...] now",
+                REWRITTEN,
+                f"{info.name}() stays sync and returns mongomotor's awaitable: "
+                "its return type is a Coroutine",
             )
+            self.needs_coroutine_types = True
+            return updated.with_changes(returns=build.coroutine_of(returns))
         return updated
 
     def _review_framework_method(self, node: cst.FunctionDef, info: FunctionInfo) -> None:
@@ -442,6 +452,10 @@ class ModuleRewriter(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = updated.with_changes(func=build.parenthesized(updated.func))
         return calls.rewrite_call(self, original, updated)
+
+
+def _is_coroutine_annotation(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Subscript) and (dotted(node.value) or "").endswith("Coroutine")
 
 
 def _is_signal_decorator(decorator: str) -> bool:

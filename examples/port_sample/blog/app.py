@@ -19,9 +19,9 @@ def scenario() -> dict[str, Any]:
     reset()
     connect_signals()
     try:
-        users.register("ann", "ann@example.com")
+        users.register("ann", "Ann@Example.com")
         users.register("bob", "bob@example.com")
-        users.register("cid", "cid@example.com")
+        users.register_quietly("cid", "CID@example.com")
         posts.publish("ann", "Hello", ["intro", "python"])
         posts.publish("ann", "Hello", ["intro"])
         posts.publish("bob", "Async", ["python", "asyncio", "python"])

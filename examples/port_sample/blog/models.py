@@ -20,6 +20,11 @@ class User(Document):
     email = StringField(required=True)
     karma = IntField(default=0)
 
+    def save(self, *args: Any, **kwargs: Any) -> User:
+        # Also runs when MongoEngine saves from its own code (QuerySet.create).
+        self.email = self.email.lower()
+        return super().save(*args, **kwargs)
+
 
 class Post(Document):
     title = StringField(required=True)

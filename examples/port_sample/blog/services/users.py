@@ -11,6 +11,10 @@ def register(name: str, email: str) -> User:
     return User(name=name, email=email).save()
 
 
+def register_quietly(name: str, email: str) -> User:
+    return User.objects.create(name=name, email=email)
+
+
 def find(name: str) -> User:
     return User.objects.get(name=name)
 
