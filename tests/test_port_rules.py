@@ -674,3 +674,55 @@ def test_an_annotated_override_returns_a_coroutine_type(tmp_path):
     )
     assert text.startswith("from collections.abc import Coroutine\nfrom typing import Any\n")
     assert '    def save(self, *args, **kwargs) -> Coroutine[Any, Any, "Page"]:\n' in text
+
+
+def test_a_queryset_read_more_than_once_is_read_once_into_a_list(tmp_path):
+    # MongoEngine keeps the documents of a QuerySet's first read (changes included);
+    # mongomotor would query again, so the port reads once, as MongoEngine did.
+    text, findings = port(
+        tmp_path,
+        HEAD
+        + """\
+        def shout(users):
+            posts = Post.objects(likes=0)
+            for post in posts:
+                post.title = post.title.upper()
+            return posts
+
+
+        def each(users):
+            posts = Post.objects(likes=0)
+            for user in users:
+                for post in posts:
+                    print(user, post)
+
+
+        def once():
+            posts = Post.objects(likes=0)
+            for post in posts:
+                print(post)
+            return posts.count()
+    """,
+    )
+    assert body(text) == textwrap.dedent("""\
+        async def shout(users):
+            posts = await Post.objects(likes=0).to_list(None)
+            for post in posts:
+                post.title = post.title.upper()
+            return posts
+
+
+        async def each(users):
+            posts = await Post.objects(likes=0).to_list(None)
+            for user in users:
+                for post in posts:
+                    print(user, post)
+
+
+        async def once():
+            posts = Post.objects(likes=0)
+            async for post in posts:
+                print(post)
+            return await posts.count()
+    """)
+    assert reviews(findings) == []

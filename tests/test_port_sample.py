@@ -67,6 +67,7 @@ def test_the_ported_app_leaves_the_same_data_as_the_original(lane, ported):
         "cid@example.com",
     ]
     assert len(original["stored"]["post"]) == 3
+    assert original["result"]["shouted"] == ["ASYNC", "FINAL", "HELLO"]
 
 
 def test_the_port_needs_no_review_and_a_second_run_changes_nothing(ported):

@@ -26,6 +26,7 @@ from mongomotor.port.kinds import (
 )
 from mongomotor.port.project import FunctionInfo, ModuleInfo, Project, dotted
 from mongomotor.port.report import REVIEW, REWRITTEN, Finding
+from mongomotor.port.reuse import names_to_read_once
 
 SAFE_DECORATORS = frozenset({"staticmethod", "classmethod", "wraps", "functools.wraps"})
 NOT_ASYNC_DECORATORS = frozenset({"contextmanager", "contextlib.contextmanager"})
@@ -48,6 +49,7 @@ class FunctionContext:
     info: FunctionInfo
     scope: Scope
     blocked: str | None  # why this function cannot become async, or None
+    read_once: set[str] = field(default_factory=set)  # QuerySet names read more than once
 
 
 @dataclass
@@ -152,7 +154,9 @@ class ModuleRewriter(cst.CSTTransformer):
             self.scope.local_functions[node.name.value] = qualname
         scope = Scope(self.module.name, parent=self.scope, function=info, owner=info.owner)
         scope.names.update(self.inference.parameter_kinds(info))
-        self.functions.append(FunctionContext(info, scope, self._blocked(info)))
+        self.functions.append(
+            FunctionContext(info, scope, self._blocked(info), names_to_read_once(node))
+        )
 
     def _blocked(self, info: FunctionInfo) -> str | None:
         if info.is_async:
@@ -318,8 +322,27 @@ class ModuleRewriter(cst.CSTTransformer):
                 )
                 updated = updated.with_changes(value=build.awaited(updated.value))
                 kind = Doc(kind.name) if isinstance(kind, Ref) else ListOf(Doc(kind.name))
-        for target in original.targets:
-            self._bind(target.target, kind)
+        target = original.targets[0].target
+        if (
+            isinstance(target, cst.Name)
+            and len(original.targets) == 1
+            and isinstance(kind, QS)
+            and self.functions
+            and target.value in self.functions[-1].read_once
+            and not self.is_awaited(original.value)
+            and self.can_await(original, "cache", "reading a QuerySet more than once")
+        ):
+            self.note(
+                original,
+                "cache",
+                REWRITTEN,
+                "this QuerySet is read more than once: MongoEngine keeps the documents of the "
+                "first read, mongomotor queries again; await qs.to_list(None) reads them once",
+            )
+            updated = updated.with_changes(value=build.to_list_all(updated.value))
+            kind = ListOf(Doc(kind.name))
+        for assigned in original.targets:
+            self._bind(assigned.target, kind)
         return updated
 
     def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:

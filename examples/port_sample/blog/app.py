@@ -43,6 +43,7 @@ def scenario() -> dict[str, Any]:
             "thread": comments.thread("Async"),
             "users": reports.users_by_name(),
             "liked_titles": reports.liked_titles(),
+            "shouted": reports.shouted_titles(),
             "titles": Post.titles(),
             "missing": users.find_or_none("nobody") is None,
             "karma": best.name if best else None,

@@ -68,3 +68,11 @@ def liked_titles() -> list[str]:
     for row in Post.objects.aggregate([{"$match": {"likes": {"$gt": 0}}}]):
         titles.append(row["title"])
     return sorted(titles)
+
+
+def shouted_titles() -> list[str]:
+    # A second read of the same QuerySet gives MongoEngine's cached, changed documents.
+    posts = Post.objects.order_by("title")
+    for post in posts:
+        post.title = post.title.upper()
+    return [post.title for post in posts]
