@@ -726,3 +726,40 @@ def test_a_queryset_read_more_than_once_is_read_once_into_a_list(tmp_path):
             return await posts.count()
     """)
     assert reviews(findings) == []
+
+
+def test_methods_of_the_projects_own_queryset_class(tmp_path):
+    text, _ = port(
+        tmp_path,
+        """\
+        from mongoengine import Document, QuerySet, StringField
+
+
+        class NoteQuerySet(QuerySet):
+            def public(self):
+                return self.filter(private=False)
+
+            def count_public(self):
+                return self.public().count()
+
+
+        class Note(Document):
+            body = StringField()
+            meta = {"queryset_class": NoteQuerySet}
+
+
+        def bodies(start, end):
+            notes = Note.objects.public()[start:end] if start else Note.objects.public()
+            for note in notes:
+                print(note.body)
+            return len(notes), Note.objects.count_public()
+    """,
+    )
+    assert "    async def count_public(self):\n        return await self.public().count(" in text
+    assert "    def public(self):\n" in text
+    assert (
+        "    notes = await (Note.objects.public()[start:end] if start else "
+        "Note.objects.public()).to_list(None)\n"
+        "    for note in notes:\n"
+    ) in text
+    assert "    return len(notes), await Note.objects.count_public()\n" in text

@@ -11,11 +11,32 @@ def awaited(node: cst.BaseExpression) -> cst.Await:
     return cst.Await(expression=inner, lpar=list(node.lpar), rpar=list(node.rpar))
 
 
+ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.FormattedString,
+    cst.ConcatenatedString,
+    cst.Integer,
+    cst.Float,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+)
+
+
 def parenthesized(node: cst.BaseExpression) -> cst.BaseExpression:
-    """``(node)`` for an ``await`` used as the value of an attribute, subscript or call."""
-    if isinstance(node, cst.Await) and not node.lpar:
-        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return node
+    """``(node)`` where it becomes the value of an attribute, subscript or call and is no
+    atom (``await x``, ``a if b else c``, ``a + b``)."""
+    if isinstance(node, ATOMS) or getattr(node, "lpar", None):
+        return node
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
 def method_call(receiver: cst.BaseExpression, name: str, *args: cst.Arg) -> cst.Call:

@@ -162,7 +162,9 @@ class Inference:
             if kind is None and index == 0 and function.owner:
                 owner = self.project.classes[function.owner]
                 flavour = function.flavour
-                if flavour in ("classmethod", "queryset_manager"):
+                if owner.kind == "queryset" and flavour == "method":
+                    kind = QS(UNKNOWN_DOCUMENT, None)
+                elif flavour in ("classmethod", "queryset_manager"):
                     kind = (
                         DocClass(owner.qualname)
                         if owner.kind == "document"
@@ -202,6 +204,8 @@ class Inference:
             return self.call_kind(node, scope)
         if isinstance(node, cst.Subscript):
             return self.subscript_kind(node, scope)
+        if isinstance(node, cst.IfExp):
+            return _join(self.kind_of(node.body, scope), self.kind_of(node.orelse, scope))
         if isinstance(node, (cst.Tuple, cst.List)) and node.elements:
             kinds = {self.kind_of(element.value, scope) for element in node.elements}
             if all(isinstance(kind, DocClass) for kind in kinds):
@@ -283,7 +287,16 @@ class Inference:
                 return Doc(owner.qualname)
         callee = self.callee(node, scope)
         if callee is not None:
-            return self.return_kind(callee)
+            kind = self.return_kind(callee)
+            if (
+                isinstance(kind, QS)
+                and kind.name == UNKNOWN_DOCUMENT
+                and isinstance(func, cst.Attribute)
+            ):
+                receiver = self.kind_of(func.value, scope)
+                if isinstance(receiver, QS):  # a method of a QuerySet class of the project
+                    return QS(receiver.name, None)
+            return kind
         if isinstance(func, cst.Attribute):
             receiver = self.kind_of(func.value, scope)
             method = func.attr.value
@@ -357,10 +370,24 @@ class Inference:
         receiver = self.kind_of(func.value, scope)
         if isinstance(receiver, (Doc, Ref, DocClass, Instance, ClassRef)):
             return self.project.method(receiver.name, method)
+        if (
+            isinstance(receiver, QS)
+            and method not in knowledge.QUERYSET_CHAIN | knowledge.QUERYSET_IO
+        ):
+            return self.project.queryset_method(method)
         if isinstance(receiver, Module):
             target = self.project.resolve(receiver.name, method)
             return self.project.functions.get(target)
         return None
+
+
+def _join(first: object, second: object) -> object:
+    """The kind of ``a if test else b``: what both branches agree on."""
+    if first == second:
+        return first
+    if isinstance(first, QS) and isinstance(second, QS) and first.name == second.name:
+        return QS(first.name, None)
+    return None
 
 
 def _simple_statements(body: object) -> list[cst.BaseSmallStatement]:

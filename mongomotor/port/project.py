@@ -57,7 +57,7 @@ class ClassInfo:
     module: str
     node: cst.ClassDef
     bases: list[str] = field(default_factory=list)
-    kind: str = "plain"  # document, embedded or plain
+    kind: str = "plain"  # document, embedded, queryset or plain
     fields: dict[str, FieldInfo] = field(default_factory=dict)
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     querysets: set[str] = field(default_factory=set)
@@ -358,6 +358,8 @@ class Project:
                     return "document"
                 if last in knowledge.EMBEDDED_BASES:
                     return "embedded"
+                if last in knowledge.QUERYSET_CLASSES:
+                    return "queryset"
         return "plain"
 
     def lineage(self, qualname: str) -> Iterator[ClassInfo]:
@@ -381,6 +383,13 @@ class Project:
     def method(self, qualname: str, name: str) -> FunctionInfo | None:
         for cls in self.lineage(qualname):
             if name in cls.methods:
+                return cls.methods[name]
+        return None
+
+    def queryset_method(self, name: str) -> FunctionInfo | None:
+        """A method of the project's own QuerySet classes (``meta = {"queryset_class": ...}``)."""
+        for cls in self.classes.values():
+            if cls.kind == "queryset" and name in cls.methods:
                 return cls.methods[name]
         return None
 
