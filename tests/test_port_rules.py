@@ -763,3 +763,15 @@ def test_methods_of_the_projects_own_queryset_class(tmp_path):
         "    for note in notes:\n"
     ) in text
     assert "    return len(notes), await Note.objects.count_public()\n" in text
+
+
+def test_reading_a_stored_files_attributes_is_reported(tmp_path):
+    _, findings = port(
+        tmp_path,
+        HEAD
+        + """\
+        def describe(post: Post):
+            return post.attachment.content_type, post.attachment.grid_id
+    """,
+    )
+    assert [r.split(" ", 2)[:2] for r in reviews(findings)] == [["app.py:5", "reading"]]

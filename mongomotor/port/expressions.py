@@ -47,6 +47,20 @@ def attribute(
         updated = updated.with_changes(value=build.awaited(updated.value))
     if (
         isinstance(value_kind, File)
+        and attribute not in knowledge.FILE_FREE_ATTRIBUTES
+        and attribute not in knowledge.FILE_IO
+        and not (value_kind.image and attribute in knowledge.IMAGE_IO_PROPERTIES)
+        and rw.functions
+    ):
+        rw.note(
+            original,
+            "file",
+            REVIEW,
+            f"reading .{attribute} of a file reads GridFS in MongoEngine: "
+            f"read the stored file first (gridout = await doc.field.get(); gridout.{attribute})",
+        )
+    if (
+        isinstance(value_kind, File)
         and value_kind.image
         and attribute in knowledge.IMAGE_IO_PROPERTIES
         and not rw.is_awaited(original)

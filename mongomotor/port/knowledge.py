@@ -103,6 +103,18 @@ QUERYSET_BOUNDING = frozenset({"limit", "skip"})
 # GridFS proxy (FileField value) I/O methods, and ImageField properties that do I/O.
 FILE_IO = frozenset({"get", "put", "write", "writelines", "close", "read", "delete", "replace"})
 IMAGE_IO_PROPERTIES = frozenset({"size", "format", "thumbnail"})
+# Attributes of a file proxy that need no GridFS read (the rest are the stored file's).
+FILE_FREE_ATTRIBUTES = frozenset(
+    {
+        "grid_id",
+        "key",
+        "instance",
+        "db_alias",
+        "collection_name",
+        "fs",
+        "proxy_class",
+    }
+)
 # Attributes of a reference that need no query.
 REFERENCE_FREE_ATTRIBUTES = frozenset({"id", "pk"})
 # Functions of mongomotor's connection module that return an awaitable.
