@@ -35,6 +35,8 @@ def rewrite_call(rw: ModuleRewriter, original: cst.Call, updated: cst.Call) -> c
     if isinstance(func, cst.Name) and func.value in BUILTINS and _is_builtin(rw, func.value):
         return _builtin(rw, func.value, original, updated)
     callee = rw.inference.callee(original, rw.scope)
+    if callee is not None:
+        rw.referenced.add(callee.qualname)
     if callee is not None and not (isinstance(func, cst.Attribute) and overrides_io(rw, callee)):
         return _project_call(rw, callee, original, updated)
     if isinstance(func, cst.Attribute):
@@ -377,8 +379,6 @@ def _check_function_values(rw: ModuleRewriter, original: cst.Call) -> None:
         "connected_to",
         "disconnect",
     )
-    if connector:
-        return
     for arg in original.args:
         if not isinstance(arg.value, cst.Name):
             continue
@@ -388,8 +388,11 @@ def _check_function_values(rw: ModuleRewriter, original: cst.Call) -> None:
             None if found else rw.project.resolve(rw.module.name, name)
         )
         function = rw.project.functions.get(qualname or "")
+        if function:
+            rw.referenced.add(function.qualname)
         if (
-            function
+            not connector
+            and function
             and function.qualname in rw.inference.state.async_functions
             and not function.is_async
         ):

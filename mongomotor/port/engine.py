@@ -65,8 +65,12 @@ def port_paths(paths: Iterable[Path]) -> PortResult:
     result = PortResult()
     for path, error in project.errors:
         result.findings.append(Finding(path, 1, "parse", REVIEW, f"not read: {error}"))
+    made_async: list[tuple[Path, str, int]] = []
+    referenced: set[str] = set()
     for module in project.modules.values():
         rewriter, tree = _rewrite(project, state, module)
+        made_async.extend((module.path, name, line) for name, line in rewriter.made_async)
+        referenced |= rewriter.referenced
         imports = ImportRewriter(
             module.path,
             add_asyncio=rewriter.needs_asyncio,
@@ -78,5 +82,26 @@ def port_paths(paths: Iterable[Path]) -> PortResult:
         result.originals[module.path] = module.source
         if tree.code != module.source:
             result.changed[module.path] = tree.code
+    result.findings.extend(_entry_points(made_async, referenced, result.findings))
     result.findings = sorted(set(result.findings))
     return result
+
+
+def _entry_points(
+    made_async: list[tuple[Path, str, int]], referenced: set[str], findings: list[Finding]
+) -> list[Finding]:
+    """Functions that became async and that nothing in the given paths calls: whatever
+    calls them (a framework, another program) must await them now."""
+    noted = {(f.path, f.line) for f in findings if f.action == REVIEW}
+    return [
+        Finding(
+            path,
+            line,
+            "entry",
+            REVIEW,
+            f"{qualname.rsplit('.', 1)[-1]}() became async and nothing in the given paths "
+            "calls it: whatever calls it must await it",
+        )
+        for path, qualname, line in made_async
+        if qualname not in referenced and (path, line) not in noted
+    ]

@@ -34,13 +34,15 @@ class Finding:
 
 
 def summary(findings: Iterable[Finding]) -> str:
-    """One line: how many sites were rewritten and how many are left for review."""
-    counts = Counter(f.action for f in findings)
+    """One line: how many sites were rewritten, left for review, and entry points."""
+    findings = list(findings)
+    counts = Counter(f.action for f in findings if f.rule != "entry")
+    entries = sum(1 for f in findings if f.rule == "entry")
     rules = Counter(f.rule for f in findings if f.action == REWRITTEN)
     by_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(rules.items()))
     return (
         f"{counts[REWRITTEN]} site(s) rewritten ({by_rule or 'none'}), "
-        f"{counts[REVIEW]} left for review"
+        f"{counts[REVIEW]} left for review, {entries} entry point(s) to check"
     )
 
 

@@ -62,6 +62,8 @@ class ModuleRewriter(cst.CSTTransformer):
     returns: dict[str, object] = field(default_factory=dict)
     needs_asyncio: bool = False
     needs_coroutine_types: bool = False
+    referenced: set[str] = field(default_factory=set)  # project functions called or passed
+    made_async: list[tuple[str, int]] = field(default_factory=list)  # (qualname, line)
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -186,6 +188,8 @@ class ModuleRewriter(cst.CSTTransformer):
         info = context.info
         if info.qualname in self.inference.state.async_functions and updated.asynchronous is None:
             self.note(original, "async-def", REWRITTEN, f"{info.name}() now awaits: async def")
+            line = self.get_metadata(PositionProvider, original).start.line
+            self.made_async.append((info.qualname, line))
             odd = [
                 d
                 for d in info.decorators
