@@ -24,12 +24,14 @@ def test_every_name_the_port_moves_exists_where_it_moves_it(source, target):
     assert sorted(n for n in names if not hasattr(module, n)) == []
 
 
-def coroutine_methods(stub: str, cls: str) -> set[str]:
-    """Methods of ``cls`` in a stub that are async or return a Coroutine."""
-    tree = ast.parse((ROOT / "mongomotor" / stub).read_text())
+def coroutine_methods(cls: str) -> set[str]:
+    """Methods of ``cls`` in mongomotor's stubs (wherever it is declared) that are async
+    or return a Coroutine."""
     found = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == cls:
+    for stub in sorted((ROOT / "mongomotor").rglob("*.pyi")):
+        for node in ast.parse(stub.read_text()).body:
+            if not (isinstance(node, ast.ClassDef) and node.name == cls):
+                continue
             for item in node.body:
                 if isinstance(item, ast.AsyncFunctionDef):
                     found.add(item.name)
@@ -39,30 +41,29 @@ def coroutine_methods(stub: str, cls: str) -> set[str]:
                     )
                     if "Coroutine" in ast.unparse(item.returns) and not is_property:
                         found.add(item.name)
+    assert found, f"no stub declares {cls}"
     return found
 
 
 def test_every_awaitable_queryset_method_is_known():
     # qs[i] (__getitem__) has a rule of its own.
-    methods = coroutine_methods("queryset.pyi", "AsyncQuerySetMixin") - {"__getitem__"}
+    methods = coroutine_methods("AsyncQuerySetMixin") - {"__getitem__"}
     assert methods <= knowledge.QUERYSET_IO
 
 
 def test_every_awaitable_document_method_is_known():
-    methods = coroutine_methods("document.pyi", "Document") | coroutine_methods(
-        "document.pyi", "NoDerefInitMixin"
-    )
+    methods = coroutine_methods("Document") | coroutine_methods("NoDerefInitMixin")
     assert methods <= knowledge.DOCUMENT_IO | knowledge.CLASS_IO
 
 
 def test_every_awaitable_file_method_is_known():
-    methods = coroutine_methods("file_fields.pyi", "GridFSProxy") - {"__aenter__", "__aexit__"}
+    methods = coroutine_methods("GridFSProxy") - {"__aenter__", "__aexit__"}
     assert methods <= knowledge.FILE_IO
 
 
 def test_queryset_chain_methods_do_no_io():
     assert not knowledge.QUERYSET_CHAIN & knowledge.QUERYSET_IO
-    assert not coroutine_methods("queryset.pyi", "AsyncQuerySetMixin") & knowledge.QUERYSET_CHAIN
+    assert not coroutine_methods("AsyncQuerySetMixin") & knowledge.QUERYSET_CHAIN
 
 
 def test_the_tool_imports_nothing_of_mongomotors_runtime():
