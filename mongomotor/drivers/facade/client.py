@@ -26,6 +26,8 @@ from mongomotor.runtime.bridge import await_, in_bridge
 from mongomotor.runtime.observers import record_operation
 from mongomotor.runtime.task_state import sessions
 
+_get_running_loop = asyncio._get_running_loop  # None outside a loop: no exception raised
+
 
 class SyncClient(_Facade):
     """A loop-independent stand-in for ``pymongo.MongoClient``.
@@ -53,20 +55,19 @@ class SyncClient(_Facade):
     # -- per-loop clients -------------------------------------------------
     def for_running_loop(self) -> Any:
         """The driver's client for the running event loop, created on first use."""
+        loop = _get_running_loop()
+        client = self._per_loop.get(loop)
+        if client is not None:
+            return client
         if not self.backend.loop_bound:
             self._refuse_if_closed()
             return self.backend.shared_client(self)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if loop is None:
             raise RuntimeError(
                 "mongomotor: database access needs a running event loop; "
                 "await the call inside a coroutine"
-            ) from None
-        client = self._per_loop.get(loop)
-        if client is None:
-            client = self._create_for(loop)
-        return client
+            )
+        return self._create_for(loop)
 
     _facade_target = for_running_loop
 
