@@ -3,7 +3,7 @@
 Times, on this machine and in one run, (1) one blog ``Post`` (strings, an int,
 a datetime, a list of strings, three embedded comments, a reference) built from
 its stored form, and (2) ``to_list`` of 10,000 posts on the in-memory driver,
-with the compiled loader (``mongomotor.loading``) off and on. Prints the median
+with the compiled loader (``mongomotor.odm.plans.loader``) off and on. Prints the median
 and the spread of several runs of the process's CPU time (steady on a machine
 shared with other work); it asserts nothing about time.
 
@@ -23,7 +23,7 @@ import bson
 from bson import ObjectId
 
 import mongomotor
-from mongomotor import Document, EmbeddedDocument, loading
+from mongomotor import Document, EmbeddedDocument
 from mongomotor.fields import (
     DateTimeField,
     EmbeddedDocumentListField,
@@ -32,6 +32,7 @@ from mongomotor.fields import (
     ReferenceField,
     StringField,
 )
+from mongomotor.odm.plans import loader as loading
 
 RUNS = 7
 N_DOCS = 10_000

@@ -1,4 +1,4 @@
-"""A mongomotor driver that wraps PyMongo's async one and logs every operation with its duration.
+"""A mongomotor driver that logs every operation with its duration, and warns before wide writes.
 
     import logging_driver                      # registers driver="logged"
     connect("blog", host="mongodb://localhost:27017", driver="logged")
@@ -40,12 +40,29 @@ class CommandLog(monitoring.CommandListener):
         )
 
 
+_WIDE_WRITES = frozenset({"update_many", "delete_many"})
+
+
 class LogCommands(Backend):
-    """Mix into a backend: every client it creates reports its commands to a CommandLog."""
+    """Mix into a backend: every client it creates reports its commands to a CommandLog.
+
+    It also sets the ``before_call`` hook the built-in drivers use: a write
+    that names no filter (every document of the collection) is warned about
+    before it is sent.
+    """
+
+    checks_calls = True
 
     def create_client(self, settings: dict[str, Any]) -> Any:
         listeners = [*settings.get("event_listeners", ()), CommandLog()]
         return super().create_client({**settings, "event_listeners": listeners})
+
+    def before_call(
+        self, facade: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        super().before_call(facade, name, args, kwargs)
+        if name in _WIDE_WRITES and not (args[0] if args else kwargs.get("filter")):
+            log.warning("%s with an empty filter: it touches every document", name)
 
 
 class LoggingBackend(LogCommands, PyMongoAsyncBackend):

@@ -17,9 +17,7 @@ from mongoengine.connection import DEFAULT_DATABASE_NAME, ConnectionFailure
 from mongoengine.document import InvalidCollectionError
 from mongoengine.queryset import Q, QueryFieldList
 
-from mongomotor import exceptions, fields, monkey, signals
-from mongomotor.bridge import await_, run_sync
-from mongomotor.change_streams import ChangeEvent, ChangeStream
+from mongomotor import exceptions, fields, install, signals
 from mongomotor.connection import (
     DEFAULT_CONNECTION_NAME,
     connect,
@@ -38,7 +36,6 @@ from mongomotor.context_managers import (
     switch_collection,
     switch_db,
 )
-from mongomotor.cursor import AsyncCursor
 from mongomotor.document import (
     Document,
     DynamicDocument,
@@ -48,24 +45,35 @@ from mongomotor.document import (
 )
 from mongomotor.exceptions import *  # noqa: F403  (mongomotor's and MongoEngine's exceptions)
 from mongomotor.fields import *  # noqa: F403  (every field; mongomotor's where a value needs I/O)
+from mongomotor.odm.files.gridfs import GridFS
+from mongomotor.odm.querying.change_streams import (
+    ChangeEvent,
+    ChangeStream,
+    ChangeStreamUnavailable,
+)
+from mongomotor.odm.readiness import ServerNotReady, ping
+from mongomotor.odm.transactions import (
+    TransactionsNotSupported,
+    current_session,
+    run_in_transaction,
+    run_transaction,
+    start_session,
+    transactional,
+)
 from mongomotor.queryset import (
     CASCADE,
     DENY,
     DO_NOTHING,
     NULLIFY,
     PULL,
+    AsyncCursor,
     QuerySet,
     QuerySetManager,
     QuerySetNoCache,
     queryset_manager,
 )
-from mongomotor.readiness import ping
-from mongomotor.sessions import (
-    run_in_transaction,
-    run_transaction,
-    start_session,
-    transactional,
-)
+from mongomotor.runtime.bridge import await_, run_sync
+from mongomotor.runtime.naming import publish
 from mongomotor.signals import (
     post_delete,
     post_init,
@@ -76,7 +84,14 @@ from mongomotor.signals import (
     pre_save_post_validation,
 )
 
-monkey.install()
+install.install()
+
+publish(
+    __name__,
+    ChangeEvent, ChangeStream, ChangeStreamUnavailable, GridFS, ServerNotReady,
+    TransactionsNotSupported, await_, current_session, ping, run_in_transaction, run_sync,
+    run_transaction, start_session, transactional,
+)  # fmt: skip
 
 __version__ = "0.1.0"
 
@@ -86,7 +101,9 @@ __all__ = [
     "CASCADE",
     "ChangeEvent",
     "ChangeStream",
+    "ChangeStreamUnavailable",
     "connect",
+    "current_session",
     "ConnectionFailure",
     "DEFAULT_CONNECTION_NAME",
     "DEFAULT_DATABASE_NAME",
@@ -102,6 +119,7 @@ __all__ = [
     "get_db",
     "get_db_version",
     "get_mongodb_version",
+    "GridFS",
     "InvalidCollectionError",
     "MapReduceDocument",
     "no_dereference",
@@ -127,10 +145,12 @@ __all__ = [
     "run_in_transaction",
     "run_sync",
     "run_transaction",
+    "ServerNotReady",
     "signals",
     "start_session",
     "switch_collection",
     "switch_db",
+    "TransactionsNotSupported",
     "transactional",
     *fields.__all__,  # every field: mongomotor's where a value needs I/O
     *exceptions.__all__,  # mongomotor's exceptions and MongoEngine's

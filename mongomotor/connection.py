@@ -1,36 +1,29 @@
 """Aliases and clients: ``connect``, ``disconnect``, ``get_db``, versions.
 
-Settings live in MongoEngine's own registry, so every MongoEngine feature that
-reads it (``db_alias``, ``switch_db``) works unchanged. The registered client is
-a facade (:mod:`mongomotor.drivers`) that opens the driver's real client lazily,
-once per event loop: ``connect`` itself does no I/O.
-
     connect("blog", host="mongodb://localhost:27017")
     connect("blog", host="mongomock://localhost")       # in-memory
 """
 
-from __future__ import annotations
+from mongoengine.connection import ConnectionFailure
 
-import asyncio
-import re
-from collections.abc import Generator
-from typing import Any
-
-import mongoengine.connection as me_connection
-from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
-from pymongo import uri_parser
-from pymongo.driver_info import DriverInfo
-from pymongo.uri_parser_shared import _validate_uri
-
-from mongomotor import drivers
-from mongomotor.bridge import in_bridge, require_loop
-from mongomotor.drivers import memory
-from mongomotor.exceptions import BadAsyncFrameworkError, MissingFramework
-from mongomotor.monkey import MonkeyPatcher
-from mongomotor.registry import registered_client
+from mongomotor.odm.connections import (
+    DEFAULT_CONNECTION_NAME,
+    Disconnecting,
+    connect,
+    disconnect,
+    disconnect_all,
+    get_connection,
+    get_db,
+    get_db_version,
+    get_mongodb_version,
+    register_connection,
+)
+from mongomotor.runtime.naming import publish
 
 __all__ = [
     "DEFAULT_CONNECTION_NAME",
+    "ConnectionFailure",
+    "Disconnecting",
     "connect",
     "register_connection",
     "disconnect",
@@ -41,232 +34,8 @@ __all__ = [
     "get_db_version",
 ]
 
-ASYNC_FRAMEWORKS = ("asyncio", "tornado")
-_DRIVER_INFO = DriverInfo("mongomotor", "0.1.0")
-
-
-def _check_framework(async_framework: str) -> None:
-    if async_framework not in ASYNC_FRAMEWORKS:
-        raise BadAsyncFrameworkError(
-            f"async_framework={async_framework!r} is not supported: "
-            f"use one of {', '.join(ASYNC_FRAMEWORKS)}"
-        )
-    if async_framework == "tornado":
-        try:
-            import tornado
-        except ImportError:
-            raise MissingFramework(
-                "async_framework='tornado' needs Tornado 6+: pip install tornado"
-            ) from None
-        if int(tornado.version.split(".")[0]) < 6:
-            raise MissingFramework(
-                f"Tornado {tornado.version} runs on its own loop; mongomotor needs Tornado 6+"
-            )
-
-
-def _client_settings(driver: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Add the ``mongo_client_class`` MongoEngine should build for this alias."""
-    kwargs = dict(kwargs)
-    if "mongo_client_class" in kwargs:
-        if memory.is_mongomock_class(kwargs["mongo_client_class"]):
-            # MongoEngine's way to ask for mongomock: give it the in-memory driver.
-            kwargs["mongo_client_class"] = memory.client_class_for(kwargs["mongo_client_class"])
-        return kwargs
-    host = kwargs.get("host")
-    if host is not None and memory.is_memory_host(host):
-        kwargs["host"] = memory.as_mongodb_uri(host)
-        kwargs["mongo_client_class"] = memory.MemoryClient
-    else:
-        kwargs["mongo_client_class"] = drivers.client_class(driver)
-        kwargs.setdefault("driver", _DRIVER_INFO)
-    return kwargs
-
-
-class _UriParserWithoutDns:
-    """MongoEngine's ``uri_parser``, minus the DNS lookup of ``mongodb+srv://`` URIs.
-
-    MongoEngine only reads the database, credentials and options of a URI;
-    resolving the SRV record there would block ``connect``. The driver's
-    client resolves it itself, on first use.
-    """
-
-    @staticmethod
-    def parse_uri(uri: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if uri.startswith("mongodb+srv://"):
-            return _validate_uri(uri)
-        return uri_parser.parse_uri(uri, *args, **kwargs)
-
-
-def _register(register: Any, *args: Any, **kwargs: Any) -> Any:
-    with MonkeyPatcher() as patcher:
-        patcher.patch_item(me_connection, "uri_parser", _UriParserWithoutDns)
-        return register(*args, **kwargs)
-
-
-def register_connection(
-    alias: str,
-    db: str | None = None,
-    async_framework: str = "asyncio",
-    driver: str | None = None,
-    **kwargs: Any,
-) -> None:
-    """Register connection settings for ``alias`` without connecting."""
-    _check_framework(async_framework)
-    _register(me_connection.register_connection, alias, db, **_client_settings(driver, kwargs))
-
-
-def connect(
-    db: str | None = None,
-    alias: str = DEFAULT_CONNECTION_NAME,
-    async_framework: str = "asyncio",
-    driver: str | None = None,
-    **kwargs: Any,
-) -> Any:
-    """Connect ``alias`` to the database ``db``; takes every ``mongoengine.connect`` argument.
-
-        connect("blog", host="mongodb://localhost:27017", driver="motor")
-
-    ``driver`` is ``'pymongo'`` (``AsyncMongoClient``, the default) or
-    ``'motor'``; a ``mongomock://`` host selects the in-memory driver.
-    ``async_framework`` is ``'asyncio'`` or ``'tornado'`` (Tornado 6 runs on
-    asyncio). No I/O happens here: the first awaited operation connects.
-    """
-    _check_framework(async_framework)
-    return _register(me_connection.connect, db, alias, **_client_settings(driver, kwargs))
-
-
-def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> Disconnecting:
-    """Close the connection with a given alias.
-
-        await disconnect("archive")   # in a coroutine: returns once the client is closed
-        disconnect("archive")         # outside a running loop: closed on return
-
-    The alias is forgotten at once, and the driver's clients of every loop are
-    closed. In a coroutine the running loop's client closes in a task started
-    at once, and the awaitable returned waits for it; not awaited, the close
-    still runs to its end (at the latest while ``asyncio.run`` shuts the loop
-    down). Elsewhere, including sync code under :func:`~mongomotor.run_sync`,
-    the close is done on return (awaiting what it returns then waits for nothing).
-    """
-    client = me_connection._connections.get(alias)
-    closing = None
-    if client is not None and not _shared(client, alias):
-        closing = client.close()  # MongoEngine's disconnect below finds it closed
-    me_connection.disconnect(alias)
-    return _disconnecting([closing])
-
-
-def disconnect_all() -> Disconnecting:
-    """Close every alias; awaitable in a coroutine, as :func:`disconnect`.
-
-        await disconnect_all()   # in a FastAPI lifespan, after `yield`
-    """
-    closings = [disconnect(alias) for alias in list(me_connection._connections)]
-    return _disconnecting(closings)
-
-
-class Disconnecting:
-    """What :func:`disconnect` returns: await it to wait for the close.
-
-        await disconnect()      # returns once the client is closed
-    """
-
-    __slots__ = ("_closings",)
-
-    def __init__(self, closings: list[Any]) -> None:
-        self._closings = closings
-
-    @property
-    def done(self) -> bool:
-        """True when nothing is left to wait for (the close happened on return)."""
-        return not self._closings
-
-    def __await__(self) -> Generator[Any, None, None]:
-        for closing in self._closings:
-            yield from closing.__await__()
-
-
-def _shared(client: Any, alias: str) -> bool:
-    # MongoEngine shares a client between aliases with the same settings and
-    # closes it with the last of them.
-    return any(c is client for a, c in me_connection._connections.items() if a != alias)
-
-
-def _disconnecting(closings: list[Any]) -> Disconnecting:
-    if in_bridge() or asyncio._get_running_loop() is None:
-        return Disconnecting([])  # closed on return
-    return Disconnecting([c for c in closings if c is not None and not _done(c)])
-
-
-def _done(closing: Any) -> bool:
-    return isinstance(closing, Disconnecting) and closing.done
-
-
-_registered_client = registered_client
-
-
-def get_connection(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The driver's client of ``alias`` for the running loop (``AsyncMongoClient``...).
-
-        client = get_connection()
-        await client.admin.command("ping")
-    """
-    return _registered_client(alias).for_running_loop()
-
-
-def get_db(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The driver's database of ``alias`` for the running loop (no I/O)."""
-    client = get_connection(alias)
-    return client[me_connection._connection_settings[alias]["name"]]
-
-
-def _version_tuple(info: dict[str, Any]) -> tuple[int, ...]:
-    array = info.get("versionArray")
-    if array:
-        return tuple(int(part) for part in array)
-    numbers = re.findall(r"\d+", str(info.get("version", "")))
-    if not numbers:
-        raise ConnectionFailure("the server's buildInfo reports no version")
-    return tuple(int(part) for part in numbers)
-
-
-def _server_info(alias: str) -> dict[str, Any]:
-    client = _registered_client(alias)
-    if isinstance(client, memory.MemoryClient):
-        return client.server_info()  # mongomock knows no buildInfo command
-    return client["admin"].command("buildInfo")
-
-
-async def _fetch_server_info(alias: str) -> dict[str, Any]:
-    client = _registered_client(alias)
-    if isinstance(client, memory.MemoryClient):
-        return client.for_running_loop().server_info()
-    return await client.for_running_loop()["admin"].command("buildInfo")
-
-
-def get_db_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The server version of ``alias`` as a tuple, e.g. ``(7, 0, 2)``; awaitable.
-
-        version = await get_db_version()
-    """
-    if in_bridge():
-        return _version_tuple(_server_info(alias))
-    require_loop("get_db_version()")
-    return _awaitable_version(alias, None)
-
-
-def get_mongodb_version(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The server version of ``alias`` as ``(major, minor)``; awaitable.
-
-        if await get_mongodb_version() >= (6, 0): ...
-    """
-    if in_bridge():
-        return _version_tuple(_server_info(alias))[:2]
-    require_loop("get_mongodb_version()")
-    return _awaitable_version(alias, 2)
-
-
-async def _awaitable_version(alias: str, parts: int | None) -> tuple[int, ...]:
-    version = _version_tuple(await _fetch_server_info(alias))
-    return version[:parts] if parts else version
-
+publish(
+    __name__,
+    Disconnecting, connect, disconnect, disconnect_all, get_connection, get_db, get_db_version,
+    get_mongodb_version, register_connection,
+)  # fmt: skip

@@ -5,8 +5,8 @@ from typing import Any, ClassVar
 
 from typing_extensions import Self
 
-from mongomotor.change_streams import ChangeStream
 from mongomotor.exceptions import DoesNotExist, MultipleObjectsReturned
+from mongomotor.odm.querying.change_streams import ChangeStream
 from mongomotor.queryset import QuerySetManager
 
 __all__ = [

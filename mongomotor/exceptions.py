@@ -1,19 +1,14 @@
-"""mongomotor's own exceptions; MongoEngine's errors are re-exported as they are."""
+"""mongomotor's own exceptions; MongoEngine's errors are re-exported as they are.
+
+    from mongomotor.exceptions import DoesNotExist, ValidationError
+"""
 
 from mongoengine.errors import *  # noqa: F401,F403
 from mongoengine.errors import __all__ as _mongoengine_errors
 
-
-class BadAsyncFrameworkError(Exception):
-    """``connect(async_framework=...)`` names a framework mongomotor does not support."""
-
-
-class MissingFramework(Exception):
-    """The requested async framework is not installed."""
-
-
-class ConfusionError(Exception):
-    """A sync and an async use of the same thing were mixed up."""
-
+from mongomotor.odm.errors import BadAsyncFrameworkError, ConfusionError, MissingFramework
+from mongomotor.runtime.naming import publish
 
 __all__ = ["BadAsyncFrameworkError", "MissingFramework", "ConfusionError", *_mongoengine_errors]
+
+publish(__name__, BadAsyncFrameworkError, ConfusionError, MissingFramework)

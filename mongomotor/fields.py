@@ -1,17 +1,18 @@
 """Every MongoEngine field, importable from one place.
 
     from mongomotor.fields import StringField, ReferenceField, ListField
+
+MongoEngine's fields as they are, and mongomotor's wherever a value needs I/O
+(references, files, sequences).
 """
 
-from typing import Any
-
-from mongoengine import fields as me_fields
 from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
-from mongomotor.bridge import awaitable_method, in_bridge
-from mongomotor.file_fields import FileField, GridFSProxy, ImageField, ImageGridFsProxy  # noqa: F401
-from mongomotor.reference_fields import (  # noqa: F401
+from mongomotor.odm.files.fields import FileField, GridFSProxy, ImageField, ImageGridFsProxy
+from mongomotor.odm.references.awaitables import AwaitableReference
+from mongomotor.odm.references.fields import (
+    AsyncLazyReference,
     BaseAsyncReferenceField,
     CachedReferenceField,
     ComplexBaseField,
@@ -24,30 +25,15 @@ from mongomotor.reference_fields import (  # noqa: F401
     ReferenceField,
     SortedListField,
 )
+from mongomotor.odm.sequences import SequenceField
+from mongomotor.runtime.naming import publish
 
 __all__ = list(_mongoengine_fields)
 
-
-class SequenceField(me_fields.SequenceField):
-    """MongoEngine's counter field; the next value is taken when the document is saved.
-
-        doc = await Ticket(title="x").save()
-        doc.number  # 1, 2, ... (reading it before the save raises and says so)
-
-    ``set_next_value`` and ``get_next_value`` are awaitable in user code.
-    """
-
-    def generate(self) -> Any:
-        if not in_bridge():
-            # MongoEngine generates on first read (or to_mongo) of an unset
-            # value: that is a database round trip, which user code must await.
-            owner = getattr(self.owner_document, "__name__", "the document")
-            raise RuntimeError(
-                f"{owner}.{self.name} has no value yet and taking the next one needs "
-                f"the database: `await doc.save()` first (the value is set on save), "
-                f"or set it yourself"
-            )
-        return super().generate()
-
-    set_next_value = awaitable_method(me_fields.SequenceField.set_next_value)
-    get_next_value = awaitable_method(me_fields.SequenceField.get_next_value)
+publish(
+    __name__,
+    AsyncLazyReference, AwaitableReference, BaseAsyncReferenceField, CachedReferenceField,
+    ComplexBaseField, DictField, FileField, GenericLazyReferenceField, GenericReferenceField,
+    GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField, ListField, MapField,
+    ReferenceField, SequenceField, SortedListField,
+)  # fmt: skip

@@ -13,20 +13,20 @@ from bson import ObjectId
 from typing_extensions import Self
 
 from mongomotor.document import NoDerefInitMixin
-from mongomotor.file_fields import FileField as FileField
-from mongomotor.file_fields import GridFSError as GridFSError
-from mongomotor.file_fields import GridFSProxy as GridFSProxy
-from mongomotor.file_fields import ImageField as ImageField
-from mongomotor.file_fields import ImageGridFsProxy as ImageGridFsProxy
-from mongomotor.reference_fields import CachedReferenceField as CachedReferenceField
-from mongomotor.reference_fields import DictField as DictField
-from mongomotor.reference_fields import GenericLazyReferenceField as GenericLazyReferenceField
-from mongomotor.reference_fields import GenericReferenceField as GenericReferenceField
-from mongomotor.reference_fields import LazyReferenceField as LazyReferenceField
-from mongomotor.reference_fields import ListField as ListField
-from mongomotor.reference_fields import MapField as MapField
-from mongomotor.reference_fields import ReferenceField as ReferenceField
-from mongomotor.reference_fields import SortedListField as SortedListField
+from mongomotor.odm.files.fields import FileField as FileField
+from mongomotor.odm.files.fields import GridFSError as GridFSError
+from mongomotor.odm.files.fields import GridFSProxy as GridFSProxy
+from mongomotor.odm.files.fields import ImageField as ImageField
+from mongomotor.odm.files.fields import ImageGridFsProxy as ImageGridFsProxy
+from mongomotor.odm.references.fields import CachedReferenceField as CachedReferenceField
+from mongomotor.odm.references.fields import DictField as DictField
+from mongomotor.odm.references.fields import GenericLazyReferenceField as GenericLazyReferenceField
+from mongomotor.odm.references.fields import GenericReferenceField as GenericReferenceField
+from mongomotor.odm.references.fields import LazyReferenceField as LazyReferenceField
+from mongomotor.odm.references.fields import ListField as ListField
+from mongomotor.odm.references.fields import MapField as MapField
+from mongomotor.odm.references.fields import ReferenceField as ReferenceField
+from mongomotor.odm.references.fields import SortedListField as SortedListField
 
 __all__ = [
     "StringField",

@@ -7,15 +7,16 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 from pymongo.results import UpdateResult
 from typing_extensions import Self
 
-from mongomotor.change_streams import ChangeStream
-from mongomotor.cursor import AsyncCursor
 from mongomotor.document import MapReduceDocument
+from mongomotor.odm.querying.change_streams import ChangeStream
+from mongomotor.odm.querying.cursor import AsyncCursor as AsyncCursor
 
 __all__ = [
     "QuerySet",
     "QuerySetNoCache",
     "QuerySetManager",
     "queryset_manager",
+    "AsyncCursor",
     "DO_NOTHING",
     "NULLIFY",
     "CASCADE",

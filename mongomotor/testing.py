@@ -84,6 +84,8 @@ async def _mongomotor_db(
 
         async def test_x(mongomotor_db): await Post(title="a").save()
     """
+    # Deferred: pytest loads this plugin at start-up (an entry point), before a
+    # project's conftest or coverage; mongomotor is imported by the first fixture.
     import mongomotor
 
     name = database_name(request.node.name)
@@ -120,7 +122,7 @@ def mongomotor_queries() -> Any:
         with mongomotor_queries() as q: await Post.objects.first()
         assert q == 1                    # q.operations lists them: ["find"]
     """
-    from mongomotor import query_counter
+    from mongomotor import query_counter  # deferred, as in _mongomotor_db
 
     return query_counter
 

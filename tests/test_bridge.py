@@ -13,8 +13,8 @@ from pymongo.errors import DuplicateKeyError
 
 import mongomotor
 from mongomotor import Document, run_sync
-from mongomotor.bridge import in_bridge
 from mongomotor.fields import IntField, StringField
+from mongomotor.runtime.bridge import in_bridge
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
 

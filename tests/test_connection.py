@@ -316,7 +316,7 @@ async def test_version_of_an_unknown_alias_names_it(lane):
 
 
 def test_versions_come_from_version_array_or_the_version_string():
-    from mongomotor.connection import _version_tuple
+    from mongomotor.odm.connections import version_tuple as _version_tuple
 
     assert _version_tuple({"versionArray": [7, 0, 14, 0], "version": "7.0.14"}) == (7, 0, 14, 0)
     assert _version_tuple({"version": "6.0.3"}) == (6, 0, 3)

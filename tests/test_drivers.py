@@ -114,6 +114,15 @@ async def test_the_documented_logging_driver_logs_each_operation_with_its_durati
     assert insert and find, logged
     assert all(m.endswith(" ms") for m in insert + find)
 
+    # A registered driver sets the hooks the built-in ones use: before_call here.
+    caplog.clear()
+    await DrvAuthor.objects(name="ann").update(set__name="bob")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    await DrvAuthor.objects.update(set__name="cy")
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ["update_many with an empty filter: it touches every document"]
+    assert [a.name async for a in DrvAuthor.objects] == ["cy"]
+
 
 def test_register_driver_says_what_it_needs():
     with pytest.raises(ValueError, match="built-in"):

@@ -355,8 +355,8 @@ def test_star_import_gives_every_name_of_mongoengine_preferring_mongomotors_vers
     namespace: dict = {}
     exec("from mongomotor import *", namespace)
     import mongomotor.fields
-    import mongomotor.file_fields
-    import mongomotor.reference_fields
+    import mongomotor.odm.files.fields
+    import mongomotor.odm.references.fields
 
     ours = {}
     for module in (mongomotor.fields, mongomotor.queryset, mongomotor.connection,
@@ -368,8 +368,8 @@ def test_star_import_gives_every_name_of_mongoengine_preferring_mongomotors_vers
         expected = ours.get(name, getattr(mongoengine, name))
         assert namespace[name] is expected, name
     # the ones that matter most, spelled out
-    assert namespace["ReferenceField"] is mongomotor.reference_fields.ReferenceField
-    assert namespace["FileField"] is mongomotor.file_fields.FileField
+    assert namespace["ReferenceField"] is mongomotor.odm.references.fields.ReferenceField
+    assert namespace["FileField"] is mongomotor.odm.files.fields.FileField
     assert namespace["Document"] is mongomotor.Document
     assert namespace["QuerySetManager"] is mongomotor.queryset.QuerySetManager
     assert namespace["connect"] is mongomotor.connection.connect

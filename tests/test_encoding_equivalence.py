@@ -1,4 +1,4 @@
-"""The compiled encoder (mongomotor.encoding) does what MongoEngine's ``to_mongo``/``validate`` do.
+"""The compiled encoder (odm.plans.encoder) does what MongoEngine's ``to_mongo``/``validate`` do.
 
 Documents over every MongoEngine field type, inheritance, embedded and dynamic
 documents (the stored-data strategies of ``test_loading_equivalence``, plus
@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mongoengine.errors import ValidationError
 
-from mongomotor import Document, EmbeddedDocument, encoding, loading
+from mongomotor import Document, EmbeddedDocument
 from mongomotor.fields import (
     BinaryField,
     EmbeddedDocumentField,
@@ -30,6 +30,9 @@ from mongomotor.fields import (
     SortedListField,
     StringField,
 )
+from mongomotor.odm.plans import encoder as encoding
+from mongomotor.odm.plans import loader as loading
+from mongomotor.odm.plans.compiler import NO_PLAN
 from tests.test_loading_equivalence import (
     LOADING,
     LComment,
@@ -259,7 +262,7 @@ def test_plain_classes_are_compiled(plans, build, compiled):
     doc._clear_changed_fields()
     cls = type(doc)
     for plan in (encoders[(cls, True, ())], validators[cls], clearers[cls]):
-        assert (plan is not encoding._NO_PLAN) is compiled
+        assert (plan is not NO_PLAN) is compiled
 
 
 def test_a_save_takes_the_compiled_path(plans, monkeypatch):
@@ -322,9 +325,9 @@ def test_classes_and_fields_of_their_own_use_mongoengine(plans):
     encoders, validators, clearers = plans
     assert EOwnMongo(name="x").to_mongo()["extra"] == 1  # the subclass's method, over ours
     assert EWithCustom(name="x", n=1).to_mongo()["name"] == "X"
-    assert encoders[(EWithCustom, True, ())] is encoding._NO_PLAN
+    assert encoders[(EWithCustom, True, ())] is NO_PLAN
     EWithSorted(ranked=[ESorted(rank=2)]).to_mongo()
-    assert encoders[(EWithSorted, True, ())] is encoding._NO_PLAN
+    assert encoders[(EWithSorted, True, ())] is NO_PLAN
 
 
 def test_a_class_of_its_own_clean_is_cleaned_by_mongoengine(plans):

@@ -22,7 +22,7 @@ import pytest
 from gridfs.errors import NoFile
 
 import mongomotor
-from mongomotor.gridfs_backends import GridFS
+from mongomotor.odm.files.gridfs import GridFS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))

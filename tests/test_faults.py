@@ -22,9 +22,10 @@ from bson import ObjectId
 from pymongo.errors import PyMongoError
 
 import mongomotor
-from mongomotor import Document, bridge
+from mongomotor import Document
 from mongomotor.drivers import pymongo_async
 from mongomotor.fields import FileField, IntField, ReferenceField, StringField
+from mongomotor.runtime import bridge
 from tests.conftest import WIRE_LANES
 from tests.support.faults import FaultProxy, PrivateServer
 
@@ -469,7 +470,7 @@ async def test_cleanup_failure_is_chained_not_raised_instead(lane, monkeypatch):
     def broken_delete(self, file_id):  # noqa: ANN001
         raise PyMongoError("cleanup failed")
 
-    from mongomotor import gridfs_backends
+    from mongomotor.odm.files import gridfs as gridfs_backends
 
     monkeypatch.setattr(gridfs_backends.GridFS, "_facade_collection", broken_delete)
     with pytest.raises(asyncio.CancelledError) as raised:
@@ -490,7 +491,7 @@ async def test_connection_dropped_during_commit_keeps_retry_behaviour(lane, monk
     async def allowed(alias: str = "default") -> None:
         return None
 
-    monkeypatch.setattr(mongomotor.sessions, "require_transactions", allowed)
+    monkeypatch.setattr(mongomotor.odm.transactions, "require_transactions", allowed)
     with FaultProxy(lane.server_uri, lifetime=60) as proxy:
         connect_faulty(lane, proxy.uri, serverSelectionTimeoutMS=2000)
         await FaultItem(tag="seed").save()

@@ -13,8 +13,8 @@ from PIL import Image
 from mongomotor import Document, run_sync
 from mongomotor.context_managers import query_counter
 from mongomotor.fields import FileField, ImageField, StringField
-from mongomotor.file_fields import GridFSError
-from mongomotor.gridfs_backends import NoFile
+from mongomotor.odm.files.fields import GridFSError
+from mongomotor.odm.files.gridfs import NoFile
 
 pytestmark = pytest.mark.requires("gridfs")
 

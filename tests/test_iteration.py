@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-import mongomotor.cursor
-import mongomotor.drivers.client
+import mongomotor.drivers.facade.client
+import mongomotor.odm.querying.cursor
 from mongomotor import Document
 from mongomotor.context_managers import query_counter
 from mongomotor.fields import IntField, StringField
@@ -26,7 +26,8 @@ async def make_rows(count: int) -> None:
 def switches(monkeypatch):
     """Count greenlet switches to the loop (await_) and bridge entries (run_sync)."""
     counts = {"await_": 0, "run_sync": 0}
-    real_await, real_run_sync = mongomotor.drivers.client.await_, mongomotor.cursor.run_sync
+    real_await = mongomotor.drivers.facade.client.await_
+    real_run_sync = mongomotor.odm.querying.cursor.run_sync
 
     def counting_await(awaitable):
         counts["await_"] += 1
@@ -36,8 +37,8 @@ def switches(monkeypatch):
         counts["run_sync"] += 1
         return real_run_sync(fn, *args, **kwargs)
 
-    monkeypatch.setattr(mongomotor.drivers.client, "await_", counting_await)
-    monkeypatch.setattr(mongomotor.cursor, "run_sync", counting_run_sync)
+    monkeypatch.setattr(mongomotor.drivers.facade.client, "await_", counting_await)
+    monkeypatch.setattr(mongomotor.odm.querying.cursor, "run_sync", counting_run_sync)
     return counts
 
 
@@ -107,7 +108,7 @@ async def test_a_long_read_lets_other_tasks_run_between_chunks(lane, how):
     assert count == 3000
     # Documents are built a small chunk per bridge call, and the loop runs other
     # tasks between calls even when no round trip is needed.
-    assert turns >= 3000 // mongomotor.cursor.MAX_CHUNK // 2
+    assert turns >= 3000 // mongomotor.odm.querying.cursor.MAX_CHUNK // 2
 
 
 async def test_a_find_asks_for_bounded_batches(lane):

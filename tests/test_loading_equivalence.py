@@ -1,4 +1,4 @@
-"""The compiled loader (mongomotor.loading) leaves the state MongoEngine's ``_from_son`` leaves.
+"""The compiled loader (odm.plans.loader) leaves the state MongoEngine's ``_from_son`` leaves.
 
 Hypothesis generates stored documents over every MongoEngine field type,
 inheritance (``_cls`` dispatch), embedded and dynamic documents, missing keys,
@@ -33,7 +33,6 @@ from mongomotor import (
     DynamicDocument,
     DynamicEmbeddedDocument,
     EmbeddedDocument,
-    loading,
     run_sync,
     signals,
 )
@@ -66,6 +65,8 @@ from mongomotor.fields import (
     URLField,
     UUIDField,
 )
+from mongomotor.odm.plans import loader as loading
+from mongomotor.odm.plans.compiler import NO_PLAN
 from mongomotor.queryset import QuerySet
 
 settings.register_profile(
@@ -551,7 +552,7 @@ def test_plain_shapes_are_compiled(plans, cls, son, compiled):
     except FieldDoesNotExist:
         assert not compiled
     load = plans[(cls, tuple(son), son.get("_cls", loading._NO_CLS))]
-    assert (load is not loading._NO_PLAN) is compiled
+    assert (load is not NO_PLAN) is compiled
 
 
 def test_unknown_keys_raise_mongoengine_error(plans):
@@ -758,7 +759,7 @@ async def test_every_read_builds_what_mongoengine_builds(lane, plans):
     assert plans == {}
     got = await _read_every_way(post.id)
     assert got == expected
-    compiled = {cls for (cls, *_), load in plans.items() if load is not loading._NO_PLAN}
+    compiled = {cls for (cls, *_), load in plans.items() if load is not NO_PLAN}
     assert compiled >= {LPost, LComment, LTarget}
 
 

@@ -17,7 +17,7 @@ from pymongo.errors import OperationFailure
 
 from mongomotor import Document, run_sync
 from mongomotor.fields import IntField, StringField
-from mongomotor.gridfs_backends import GridFS
+from mongomotor.odm.files.gridfs import GridFS
 
 
 class MemRow(Document):

@@ -8,7 +8,6 @@ from mongoengine.errors import DoesNotExist, MultipleObjectsReturned, OperationE
 from pymongo import ReadPreference
 
 from mongomotor import Document, QuerySet, QuerySetNoCache
-from mongomotor.cursor import AsyncCursor
 from mongomotor.document import EmbeddedDocument
 from mongomotor.fields import (
     EmbeddedDocumentField,
@@ -17,6 +16,7 @@ from mongomotor.fields import (
     ListField,
     StringField,
 )
+from mongomotor.odm.querying.cursor import AsyncCursor
 
 
 class QsGrade(EmbeddedDocument):

@@ -17,8 +17,8 @@ from pymongo import ReadPreference
 
 import mongomotor
 from mongomotor import Document, QuerySet, run_sync
-from mongomotor import queryset_fastpath as fastpath
 from mongomotor.fields import IntField, ListField, StringField
+from mongomotor.odm.plans import reads as fastpath
 
 
 class FpItem(Document):

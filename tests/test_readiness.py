@@ -9,7 +9,7 @@ import pytest
 from pymongo.errors import AutoReconnect, ConnectionFailure
 
 import mongomotor
-from mongomotor import readiness
+from mongomotor.odm import readiness
 
 
 async def test_ping_returns_the_server_version(lane):
@@ -19,7 +19,7 @@ async def test_ping_returns_the_server_version(lane):
 
 
 async def test_ping_retries_until_the_server_answers(lane, monkeypatch):
-    real = readiness._fetch_server_info
+    real = readiness.fetch_server_info
     attempts: list[str] = []
 
     async def flaky(alias: str):
@@ -28,7 +28,7 @@ async def test_ping_retries_until_the_server_answers(lane, monkeypatch):
             raise AutoReconnect(f"not yet ({len(attempts)})")
         return await real(alias)
 
-    monkeypatch.setattr(readiness, "_fetch_server_info", flaky)
+    monkeypatch.setattr(readiness, "fetch_server_info", flaky)
     assert await mongomotor.ping(timeout=30) == await mongomotor.get_db_version()
     assert attempts == ["default"] * 3
 

@@ -18,7 +18,7 @@ from mongomotor.fields import (
     ReferenceField,
     StringField,
 )
-from mongomotor.reference_fields import NO_REFERENCE, AwaitableReference
+from mongomotor.odm.references.fields import NO_REFERENCE, AwaitableReference
 
 
 class EqUser(Document):

@@ -25,10 +25,10 @@ from pymongo import monitoring
 from pymongo.errors import InvalidOperation
 
 import mongomotor
-from mongomotor import Document, bridge, run_sync
+from mongomotor import Document, run_sync
 from mongomotor.context_managers import query_counter
-from mongomotor.drivers import client as facade_client
 from mongomotor.fields import IntField, StringField
+from mongomotor.runtime import aio, bridge
 
 
 class StressItem(Document):
@@ -396,7 +396,7 @@ async def test_four_threads_with_their_own_loops_share_one_alias(lane, monkeypat
     monkeypatch.setattr(asyncio.events, "new_event_loop", no_new_loop)
     sync_client = mongoengine.connection.get_connection()
     mongomotor.disconnect_all()
-    await asyncio.gather(*facade_client._PENDING)  # our loop's client closes in a task of this loop
+    await asyncio.gather(*aio._running)  # our loop's client closes in a task of this loop
     assert sync_client._per_loop == {}
     if lane.is_wire:
         # the threads' clients closed when their loops shut down, ours just now

@@ -10,9 +10,10 @@ from pymongo import monitoring
 from pymongo.errors import OperationFailure, PyMongoError
 
 import mongomotor
-from mongomotor import Document, run_in_transaction, run_transaction, sessions, start_session
+from mongomotor import Document, run_in_transaction, run_transaction, start_session
 from mongomotor.fields import IntField, ReferenceField, StringField
-from mongomotor.sessions import (
+from mongomotor.odm import transactions as sessions
+from mongomotor.odm.transactions import (
     TransactionsNotSupported,
     current_session,
     transactional,

@@ -18,9 +18,9 @@ from pymongo.errors import InvalidOperation, OperationFailure
 
 import mongomotor
 from mongomotor import ChangeEvent, Document, EmbeddedDocument
-from mongomotor.change_streams import ChangeStreamUnavailable
-from mongomotor.drivers import memory_changes
+from mongomotor.drivers.memory import changes as memory_changes
 from mongomotor.fields import EmbeddedDocumentField, IntField, StringField
+from mongomotor.odm.querying.change_streams import ChangeStreamUnavailable
 from tests.conftest import WIRE_LANES
 
 GUARD = 10  # seconds: only keeps a broken stream from hanging the suite

@@ -24,8 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 import mongomotor
-from mongomotor import DoesNotExist, ValidationError
-from mongomotor.gridfs_backends import GridFS
+from mongomotor import DoesNotExist, GridFS, ValidationError
 
 from .models import Attachment, Comment, Post
 

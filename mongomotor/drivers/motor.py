@@ -1,19 +1,30 @@
-"""The Motor driver (``AsyncIOMotorClient``), for ``connect(driver='motor')``."""
+"""The Motor driver (``AsyncIOMotorClient``), for ``connect(driver='motor')``.
+
+    connect("blog", host="mongodb://localhost:27017", driver="motor")
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mongomotor.bridge import await_, in_bridge
-from mongomotor.drivers.facade import YIELD, Backend, SyncClient
+from gridfs.errors import NoFile
+
+from mongomotor.drivers.backend import Backend
+from mongomotor.runtime.aio import YIELD
+from mongomotor.runtime.bridge import await_, in_bridge
+from mongomotor.runtime.optional import require
 
 
 class MotorBackend(Backend):
+    """``connect(driver='motor')``: Motor's ``AsyncIOMotorClient``."""
+
     name = "motor"
+    # Motor starts an operation when its method is called (in a thread), not
+    # when it is awaited: outside the bridge, refuse before calling it.
+    checks_calls = True
 
     def __init__(self) -> None:
-        from motor import motor_asyncio
-
+        motor_asyncio = require("motor.motor_asyncio", "driver='motor'", "motor")
         self._motor = motor_asyncio
         self._cursor_types = (
             motor_asyncio.AsyncIOMotorCursor,
@@ -40,28 +51,20 @@ class MotorBackend(Backend):
         delegate = cursor.delegate
         return [next(delegate) for _ in range(cursor._buffer_size())]
 
-
-class MotorClient(SyncClient):
-    """MongoEngine's client for ``connect(driver='motor')``."""
-
-    # Motor starts an operation when its method is called (in a thread), not
-    # when it is awaited: outside the bridge, refuse before calling it.
-    checks_calls = True
-
-    def before_call(self, name: str, args: tuple, kwargs: dict) -> None:
+    def before_call(self, facade: Any, name: str, args: tuple, kwargs: dict) -> None:
         if not in_bridge():
             await_(YIELD)  # raises the error every driver gives I/O outside the bridge
 
-    @property
-    def backend(self) -> Backend:  # type: ignore[override]
-        return _backend()
+    async def open_change_stream(self, collection: Any, pipeline: list, options: dict) -> Any:
+        stream = collection.watch(pipeline, **options)
+        await stream.__aenter__()  # Motor opens its cursor on first use: errors surface here
+        return stream
 
+    def new_grid_file(self, db: Any, collection: str, **kwargs: Any) -> Any:
+        return self._motor.AsyncIOMotorGridIn(db[collection], **kwargs)
 
-_BACKEND: MotorBackend | None = None
-
-
-def _backend() -> MotorBackend:
-    global _BACKEND
-    if _BACKEND is None:
-        _BACKEND = MotorBackend()
-    return _BACKEND
+    async def delete_grid_file(self, db: Any, collection: str, file_id: Any) -> None:
+        try:
+            await self._motor.AsyncIOMotorGridFSBucket(db, bucket_name=collection).delete(file_id)
+        except NoFile:
+            pass  # as gridfs.GridFS.delete: deleting a missing file succeeds

@@ -1,9 +1,11 @@
-"""The default driver: PyMongo's native asyncio API (``AsyncMongoClient``)."""
+"""The default driver: PyMongo's native asyncio API (``AsyncMongoClient``).
+
+    connect("blog", host="mongodb://localhost:27017")   # driver="pymongo"
+"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -11,14 +13,17 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
-from mongomotor.bridge import in_bridge
-from mongomotor.drivers.facade import Backend, SyncClient
+from mongomotor.drivers.backend import Backend
+from mongomotor.runtime.bridge import in_bridge
 
 T = TypeVar("T")
 
 
 class PyMongoAsyncBackend(Backend):
+    """``connect(driver='pymongo')``: PyMongo's ``AsyncMongoClient``, guarded while selecting."""
+
     name = "pymongo"
+    guards_operations = True
 
     def create_client(self, settings: dict[str, Any]) -> AsyncMongoClient:
         return AsyncMongoClient(**settings)
@@ -34,20 +39,11 @@ class PyMongoAsyncBackend(Backend):
         await cursor._next_batch(batch)
         return batch
 
-
-class PyMongoAsyncClient(SyncClient):
-    """MongoEngine's client for ``connect(driver='pymongo')``."""
-
-    backend = PyMongoAsyncBackend()
-
-    def adapt(self, value: Any, owner: Any = None) -> Any:
-        if (
-            inspect.iscoroutine(value)
-            and selection_may_wait(self.for_running_loop())
-            and in_bridge()  # (outside it, adapt refuses the coroutine)
-        ):
-            value = cancel_once(value)
-        return super().adapt(value, owner)
+    def guard_operation(self, facade: Any, coroutine: Any) -> Any:
+        # Outside the bridge the facade refuses the coroutine: no guard needed.
+        if selection_may_wait(facade.for_running_loop()) and in_bridge():
+            return cancel_once(coroutine)
+        return coroutine
 
 
 # -- the cold-topology cancellation guard -------------------------------------

@@ -1,7 +1,7 @@
 """Conformance adapter: mongomotor, with every MongoEngine document encoded by the compiled encoder.
 
 MongoEngine's own tests define plain ``mongoengine.Document`` classes, which
-do not encode through :mod:`mongomotor.encoding`; this adapter makes them do
+do not encode through :mod:`mongomotor.odm.plans.encoder`; this adapter makes them do
 (``to_mongo``, ``validate``, ``_clear_changed_fields``), and loads them through
 the compiled loader as ``loader_everywhere`` does, so the conformance suite
 checks both against all of them. Test support only: it replaces MongoEngine's
@@ -17,7 +17,9 @@ import mongoengine
 from mongoengine.base.document import BaseDocument
 
 import mongomotor
-from mongomotor import encoding, loading
+from mongomotor.odm.plans import encoder as encoding
+from mongomotor.odm.plans import loader as loading
+from mongomotor.odm.plans.compiler import add_hook
 
 BaseDocument._from_son = classmethod(loading.from_son)
 
@@ -34,9 +36,8 @@ def _hook(owner: type, name: str, encoded: object) -> None:
         return original(self, *args, **kwargs) if result is _ASK_MONGOENGINE else result
 
     method.__name__ = name
-    encoding._stands_for(owner, name)  # registers mongomotor's own hooks first
     setattr(owner, name, method)
-    encoding._hooks.append((method, original))
+    add_hook(method, original)
 
 
 def _to_mongo(doc, use_db_field=True, fields=None):  # type: ignore[no-untyped-def]

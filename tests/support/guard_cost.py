@@ -69,7 +69,7 @@ async def main() -> None:
         d, g = await direct(50_000), await guarded(50_000)
         print(f"own task per guarded call: {g - d:.2f} us (direct await {d:.2f}, guarded {g:.2f})")
 
-        facade = mongomotor.connection._registered_client("default")
+        facade = mongomotor.odm.registry.registered_client("default")
         coro = noop()
         added = per_call(lambda: facade.adapt(1)) - per_call(lambda: SyncClient.adapt(facade, 1))
         added += per_call(lambda: inspect.iscoroutine(coro)) + per_call(facade.for_running_loop)

@@ -1,7 +1,7 @@
 """Conformance adapter: mongomotor, with every MongoEngine document built by the compiled loader.
 
 MongoEngine's own tests define plain ``mongoengine.Document`` classes, which
-do not load through :mod:`mongomotor.loading`; this adapter makes them do, so
+do not load through :mod:`mongomotor.odm.plans.loader`; this adapter makes them do, so
 the conformance suite checks the loader against all of them. Test support
 only: it replaces ``BaseDocument._from_son`` for the whole process.
 
@@ -14,7 +14,7 @@ only: it replaces ``BaseDocument._from_son`` for the whole process.
 from mongoengine.base.document import BaseDocument
 
 import mongomotor
-from mongomotor import loading
+from mongomotor.odm.plans import loader as loading
 
 BaseDocument._from_son = classmethod(loading.from_son)
 run_sync = mongomotor.run_sync

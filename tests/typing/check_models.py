@@ -12,7 +12,11 @@ from models import Comment, Post, Settings, Status, User, VideoPost
 from typing_extensions import assert_type
 
 from mongomotor import GridFSProxy, ImageGridFsProxy, QuerySet, QuerySetNoCache, StringField
-from mongomotor.reference_fields import AsyncLazyReference, AwaitableContainer, AwaitableReference
+from mongomotor.odm.references.fields import (
+    AsyncLazyReference,
+    AwaitableContainer,
+    AwaitableReference,
+)
 
 
 def fields_on_an_instance(post: Post) -> None:

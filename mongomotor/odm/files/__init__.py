@@ -1,0 +1,4 @@
+"""GridFS: the awaitable file API and the file fields built on it.
+
+    from mongomotor.odm.files.gridfs import GridFS
+"""
