@@ -33,7 +33,14 @@ from mongomotor.odm.querying.change_streams import ChangeStream, watch_queryset
 from mongomotor.odm.querying.cursor import AsyncCursor
 from mongomotor.odm.querying.map_reduce import MapReduceDocument
 from mongomotor.odm.references.dereference import select_related
-from mongomotor.runtime.bridge import awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.runtime.bridge import (
+    awaitable_method,
+    coroutine_function,
+    in_bridge,
+    named,
+    require_loop,
+    run_sync,
+)
 
 __all__ = [
     "QuerySet",
@@ -160,6 +167,7 @@ class AsyncQuerySetMixin:
     def to_json(self, *args: Any, **kwargs: Any) -> str:
         return super().to_json(*args, **kwargs)
 
+    @coroutine_function
     def aggregate(self, pipeline: Any, *suppl_pipeline: Any, **kwargs: Any) -> Any:
         """Run an aggregation; awaiting it gives an :class:`~mongomotor.queryset.AsyncCursor`.
 
@@ -168,7 +176,8 @@ class AsyncQuerySetMixin:
         if in_bridge():
             return super().aggregate(pipeline, *suppl_pipeline, **kwargs)
         require_loop(f"{type(self).__name__}.aggregate()")
-        return self._aggregate_cursor(pipeline, suppl_pipeline, kwargs)
+        cursor = self._aggregate_cursor(pipeline, suppl_pipeline, kwargs)
+        return named(cursor, f"{type(self).__name__}.aggregate")
 
     async def _aggregate_cursor(self, pipeline: Any, suppl: tuple, kwargs: dict) -> AsyncCursor:
         def start() -> Any:
@@ -268,7 +277,7 @@ class AsyncQuerySetMixin:
         if isinstance(key, slice) or in_bridge():
             return super().__getitem__(key)
         require_loop(f"{type(self).__name__}[{key!r}]")
-        return run_sync(self._item, key)
+        return named(run_sync(self._item, key), f"{type(self).__name__}.__getitem__")
 
     def _item(self, key: Any) -> Any:
         self._document._get_collection()
