@@ -1,4 +1,4 @@
-"""Small differences from MongoEngine a port runs into: forgotten awaits, introspection, test servers.
+"""Small differences from MongoEngine: forgotten awaits, introspection, test servers.
 
 Every awaitable QuerySet entry point is a coroutine function to ``inspect``
 and, never awaited, is reported under its own name; the test suite's wire
