@@ -28,6 +28,7 @@ from mongoengine.queryset import (
 )
 from mongoengine.queryset.base import BaseQuerySet
 
+from mongomotor.drivers.async_facade import sync_facade
 from mongomotor.odm.plans import reads as fastpath
 from mongomotor.odm.querying.change_streams import ChangeStream, watch_queryset
 from mongomotor.odm.querying.cursor import AsyncCursor
@@ -77,6 +78,15 @@ class AsyncQuerySetMixin:
     """The awaitable API shared by :class:`QuerySet` and :class:`QuerySetNoCache`."""
 
     _document: Any
+
+    def __init__(self, document: Any, collection: Any) -> None:
+        # MongoEngine's code holds the sync facade; ``Doc._get_collection()`` in
+        # user code (as in ``Doc.objects``) gives the async one.
+        super().__init__(document, sync_facade(collection))  # type: ignore[call-arg]
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)  # type: ignore[misc]
+        self._collection_obj = sync_facade(self._collection_obj)
 
     # -- reading ---------------------------------------------------------------
     @_io
