@@ -26,7 +26,7 @@ from mongomotor.drivers.facade.client import SyncClient
 from mongomotor.drivers.facade.collection import SyncCollection
 from mongomotor.drivers.facade.cursor import _CHAINABLE, SyncCursor
 from mongomotor.drivers.facade.database import SyncDatabase
-from mongomotor.drivers.facade.dispatch import _MISSING, _METHOD, _attribute_kind
+from mongomotor.drivers.facade.dispatch import _METHOD, _MISSING, _attribute_kind
 from mongomotor.runtime.bridge import run_sync
 from mongomotor.runtime.observers import record_operation
 
@@ -198,7 +198,8 @@ class AsyncCollectionFacade(_AsyncFacade):
         """An open change stream of this collection (``async for change in stream``)."""
         record_operation("aggregate")
         backend = self._sync._client.backend
-        return await backend.open_change_stream(self._sync._facade_target(), pipeline or [], options)
+        target = self._sync._facade_target()
+        return await backend.open_change_stream(target, pipeline or [], options)
 
 
 class AsyncCursorFacade:

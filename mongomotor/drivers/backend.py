@@ -123,7 +123,7 @@ class Backend:
         raise NotImplementedError(f"the {self.name!r} driver does not emulate transactions")
 
     def start_driver_session(self, client: Any, options: dict[str, Any]) -> Any:
-        """A session of the driver ``client`` for ``async with`` (the raw API's ``start_session``)."""
+        """A driver session of ``client`` for ``async with`` (the raw API's ``start_session``)."""
         return client.start_session(**options)
 
     # -- server facts -----------------------------------------------------------------
