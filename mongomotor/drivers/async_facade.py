@@ -12,7 +12,8 @@ counters see it, the in-memory driver yields and refuses what a server
 refuses. Building these objects does no I/O. A method is an operation when
 the driver's class defines it as one; any other name is a sub-database or
 sub-collection, as in PyMongo. ``delegate`` is the driver's own object for
-the running loop.
+the running loop. They answer ``isinstance`` checks for PyMongo's async
+classes (``AsyncDatabase``...); ``type()`` names the facade.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ import functools
 import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.asynchronous.database import AsyncDatabase
 
 from mongomotor.drivers.facade.client import SyncClient
 from mongomotor.drivers.facade.collection import SyncCollection
@@ -98,6 +104,10 @@ class _AsyncFacade:
     def __getitem__(self, name: str) -> Any:
         return async_facade(self._sync[name])
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # ``coll.fnd({})``: the sync facade's error says the method does not exist.
+        return self._sync(*args, **kwargs)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._sync == self._sync  # type: ignore[attr-defined]
 
@@ -128,6 +138,10 @@ class AsyncClientFacade(_AsyncFacade):
 
     _sync: SyncClient
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(x, AsyncMongoClient), on every driver
+        return AsyncMongoClient
+
     def get_database(self, name: str | None = None, **options: Any) -> AsyncDatabaseFacade:
         return async_facade(self._sync.get_database(name, **options))
 
@@ -152,6 +166,10 @@ class AsyncDatabaseFacade(_AsyncFacade):
 
     _sync: SyncDatabase
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(x, AsyncDatabase), on every driver
+        return AsyncDatabase
+
     @property
     def name(self) -> str | None:
         return self._sync.name
@@ -174,6 +192,10 @@ class AsyncCollectionFacade(_AsyncFacade):
     """
 
     _sync: SyncCollection
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(x, AsyncCollection), on every driver
+        return AsyncCollection
 
     @property
     def name(self) -> str:
@@ -210,6 +232,10 @@ class AsyncCursorFacade:
 
     def __init__(self, sync: SyncCursor) -> None:
         self._sync = sync
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(cursor, AsyncCursor), on every driver
+        return AsyncCursor
 
     def __getattr__(self, name: str) -> Any:
         if name in _CHAINABLE:
