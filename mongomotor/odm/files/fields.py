@@ -26,12 +26,37 @@ from mongoengine.fields import GridFSError
 from mongomotor.odm.files.gridfs import GridFS, GridOut, discard_unfinished
 from mongomotor.runtime.bridge import awaitable_method, in_bridge, require_loop, run_sync
 
-__all__ = ["FileField", "ImageField", "GridFSProxy", "ImageGridFsProxy", "GridFSError"]
+__all__ = [
+    "FileField",
+    "FileMetadataNotLoaded",
+    "GridFSError",
+    "GridFSProxy",
+    "ImageField",
+    "ImageGridFsProxy",
+]
 
 # Attributes MongoEngine's proxy resolves itself (never through the stored file).
 _PROXY_ATTRS = frozenset(
     {"_fs", "grid_id", "key", "instance", "db_alias", "collection_name", "newfile", "gridout"}
 )
+
+
+# Names that code probes any value for (MongoEngine's own ``hasattr(value, "items")``,
+# ``to_mongo``...): never file metadata, so a probe of an unloaded file says no.
+_NOT_METADATA = frozenset(
+    {"items", "keys", "to_mongo", "to_python", "to_dict", "validate", "id", "pk", "objects",
+     "meta", "isoformat", "tolist", "model_dump", "dict", "json"}
+)
+
+
+class FileMetadataNotLoaded(GridFSError):
+    """Metadata of a stored file read before it was loaded: ``await doc.<field>.get()`` first.
+
+        gridout = await doc.photo.get(); doc.photo.content_type   # now the stored value
+
+    Not an ``AttributeError``: ``getattr(doc.photo, "length", 0)`` and ``hasattr``
+    raise it rather than answer a default that is not the stored value.
+    """
 
 
 class GridFSProxy(me_fields.GridFSProxy):
@@ -152,9 +177,15 @@ class GridFSProxy(me_fields.GridFSProxy):
         gridout = self.__dict__.get("gridout")
         if gridout is not None and not name.startswith("_"):
             return getattr(gridout, name)
-        raise AttributeError(
-            f"{type(self).__name__} has no attribute {name!r}; stored file metadata is "
-            f"read with `gridout = await doc.<field>.get()`, then `gridout.{name}`"
+        if name.startswith("_") or name in _NOT_METADATA or self.grid_id is None:
+            # No file stored (MongoEngine says the same), or a name no file has.
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        where = f"doc.{self.key}" if self.key else "the proxy"
+        raise FileMetadataNotLoaded(
+            f"{where}.{name} is metadata of the stored file, not loaded yet: "
+            f"`await {where}.get()` loads it (then {where}.{name} reads it), or "
+            "`await mongomotor.fields.load_file_metadata(docs)` for many documents in one "
+            "query per bucket"
         )
 
     def __str__(self) -> str:
