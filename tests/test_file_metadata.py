@@ -14,10 +14,11 @@ import datetime
 
 import pytest
 
-from mongomotor import Document, query_counter, run_sync
+from mongomotor import Document, GridFS, query_counter, run_sync
 from mongomotor.fields import (
     FileField,
     FileMetadataNotLoaded,
+    IntField,
     ListField,
     StringField,
     load_file_metadata,
@@ -44,7 +45,7 @@ async def stored(name: str, data: bytes, **metadata) -> MetaPhoto:
 ])
 async def test_unloaded_metadata_raises_what_getattr_and_hasattr_do_not_swallow(lane, name):
     doc = await stored("cat", b"meow")
-    with pytest.raises(FileMetadataNotLoaded, match=rf"await doc\.photo\.get\(\)"):
+    with pytest.raises(FileMetadataNotLoaded, match=r"await doc\.photo\.get\(\)"):
         getattr(doc.photo, name, "a default")
     with pytest.raises(FileMetadataNotLoaded):
         hasattr(doc.photo, name)
@@ -99,3 +100,70 @@ async def test_files_in_a_list_and_inside_the_bridge(lane):
     again = await MetaPhoto.objects.get(id=doc.id)
     assert await run_sync(load_file_metadata, [again]) == 2  # plain call in sync code
     assert [scan.length for scan in again.scans] == [5, 6]
+
+
+# -- loaded with the documents: FileField(load_metadata=True) ---------------------------
+
+
+class MetaAlbum(Document):
+    n = IntField()
+    cover = FileField(collection_name="covers", load_metadata=True)
+    pages = ListField(FileField(collection_name="pages", load_metadata=True))
+    raw = FileField(collection_name="raw")  # not declared: never loaded by the QuerySet
+
+
+async def album(n: int) -> MetaAlbum:
+    doc = MetaAlbum(n=n)
+    await doc.cover.put(b"c" * (n + 1), filename=f"cover{n}")
+    await doc.raw.put(b"r", filename="raw")
+    await doc.save()
+    return doc
+
+
+async def test_declared_fields_come_with_their_metadata_one_query_per_batch(lane):
+    for n in range(40):  # more than one build chunk, one server batch
+        await album(n)
+    with query_counter() as counter:
+        docs = [doc async for doc in MetaAlbum.objects.order_by("n")]
+    assert counter.operations == ["find", "find"]  # the documents, then their covers
+    assert [doc.cover.length for doc in docs] == [n + 1 for n in range(40)]
+    assert getattr(docs[0].cover, "filename", None) == "cover0"
+    with pytest.raises(FileMetadataNotLoaded):
+        getattr(docs[0].raw, "length", 0)
+
+
+async def test_batches_each_load_their_files_once(lane):
+    for n in range(5):
+        await album(n)
+    with query_counter() as counter:
+        docs = await MetaAlbum.objects.order_by("n").batch_size(2).to_list(None)
+    batches = 1 + counter.operations.count("getMore")  # the in-memory driver ignores batch_size
+    assert counter.operations.count("find") == 1 + batches  # the query, then one per batch
+    assert [doc.cover.length for doc in docs] == [1, 2, 3, 4, 5]
+
+
+async def test_get_first_and_indexing_load_them_too(lane):
+    stored_album = await album(3)
+    for read in (
+        MetaAlbum.objects.get(id=stored_album.id),
+        MetaAlbum.objects.first(),
+        MetaAlbum.objects.with_id(stored_album.id),
+        MetaAlbum.objects[0],
+    ):
+        doc = await read
+        assert doc.cover.length == 4 and doc.cover.filename == "cover3"
+
+
+async def test_a_missing_file_reads_as_no_file(lane):
+    doc = await album(1)
+    await run_sync(lambda: GridFS("default", "covers").delete(doc.cover.grid_id))
+    again = await MetaAlbum.objects.get(id=doc.id)
+    assert getattr(again.cover, "length", None) is None  # as MongoEngine: get() gives None
+
+
+async def test_as_pymongo_and_scalar_are_left_alone(lane):
+    await album(2)
+    with query_counter() as counter:
+        rows = await MetaAlbum.objects.as_pymongo().to_list(None)
+        covers = await MetaAlbum.objects.scalar("n").to_list(None)
+    assert counter == 2 and isinstance(rows[0], dict) and covers == [2]

@@ -177,7 +177,12 @@ class GridFSProxy(me_fields.GridFSProxy):
         gridout = self.__dict__.get("gridout")
         if gridout is not None and not name.startswith("_"):
             return getattr(gridout, name)
-        if name.startswith("_") or name in _NOT_METADATA or self.grid_id is None:
+        if (
+            name.startswith("_")
+            or name in _NOT_METADATA
+            or self.grid_id is None
+            or self.__dict__.get("_mm_no_file")  # loaded: no such file is stored
+        ):
             # No file stored (MongoEngine says the same), or a name no file has.
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         where = f"doc.{self.key}" if self.key else "the proxy"
@@ -236,6 +241,14 @@ class FileField(me_fields.FileField):
     """
 
     proxy_class = GridFSProxy
+
+    def __init__(self, *args: Any, load_metadata: bool = False, **kwargs: Any) -> None:
+        """``load_metadata=True``: QuerySets load the file's metadata with the documents.
+
+            photo = FileField(load_metadata=True)   # doc.photo.length, no await
+        """
+        super().__init__(*args, **kwargs)
+        self.load_metadata = load_metadata
 
     def __set__(self, instance: Any, value: Any) -> None:
         storing = (hasattr(value, "read") and not isinstance(value, me_fields.GridFSProxy)) or (

@@ -29,6 +29,7 @@ from mongoengine.queryset import (
 from mongoengine.queryset.base import BaseQuerySet
 
 from mongomotor.drivers.async_facade import sync_facade
+from mongomotor.odm.files import metadata as files
 from mongomotor.odm.plans import reads as fastpath
 from mongomotor.odm.querying.change_streams import ChangeStream, watch_queryset
 from mongomotor.odm.querying.cursor import AsyncCursor
@@ -93,15 +94,15 @@ class AsyncQuerySetMixin:
     def first(self) -> Any:
         """The first matching document, or None (awaitable)."""
         if fastpath.takes_fast_path(self):
-            return fastpath.first(self)
-        return super().first()
+            return self._with_files(fastpath.first(self))
+        return self._with_files(super().first())
 
     @_io
     def get(self, *q_objs: Any, **query: Any) -> Any:
         """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned``."""
         if fastpath.takes_fast_path(self):
-            return fastpath.get(self, *q_objs, **query)
-        return super().get(*q_objs, **query)
+            return self._with_files(fastpath.get(self, *q_objs, **query))
+        return self._with_files(super().get(*q_objs, **query))
 
     @_io
     def count(self, with_limit_and_skip: bool = True) -> int:
@@ -112,8 +113,15 @@ class AsyncQuerySetMixin:
     def with_id(self, object_id: Any) -> Any:
         """The document whose primary key is ``object_id``, or None (awaitable)."""
         if fastpath.takes_fast_path(self):
-            return fastpath.with_id(self, object_id)
-        return super().with_id(object_id)
+            return self._with_files(fastpath.with_id(self, object_id))
+        return self._with_files(super().with_id(object_id))
+
+    def _with_files(self, result: Any) -> Any:
+        # Fields declared FileField(load_metadata=True) come with their file's metadata.
+        document = self._document
+        if files.loads_with_documents(document) and isinstance(result, document):
+            files.load_with_documents(document, [result])
+        return result
 
     @_io
     def in_bulk(self, object_ids: Any) -> dict:
@@ -291,7 +299,7 @@ class AsyncQuerySetMixin:
 
     def _item(self, key: Any) -> Any:
         self._document._get_collection()
-        return super().__getitem__(key)
+        return self._with_files(super().__getitem__(key))
 
     def __iter__(self) -> Any:
         if in_bridge():
