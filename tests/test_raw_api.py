@@ -183,3 +183,11 @@ def test_outside_a_loop_the_wire_lanes_say_to_run_one(lane):
             mongomotor.get_db()
     else:
         assert mongomotor.get_db().name == lane.db_name
+
+
+async def test_handed_to_sync_code_the_async_objects_act_sync(lane):
+    # The collection is read in user code, its method runs under run_sync.
+    collection = RawNote._get_collection()
+    result = await run_sync(collection.insert_one, {"n": 4})
+    assert result.inserted_id is not None
+    assert await run_sync(lambda: [d["n"] for d in collection.find({})]) == [4]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -33,7 +33,7 @@ from mongomotor.drivers.facade.collection import SyncCollection
 from mongomotor.drivers.facade.cursor import _CHAINABLE, SyncCursor
 from mongomotor.drivers.facade.database import SyncDatabase
 from mongomotor.drivers.facade.dispatch import _METHOD, _MISSING, _attribute_kind
-from mongomotor.runtime.bridge import run_sync
+from mongomotor.runtime.bridge import coroutine_function, in_bridge, named, run_sync
 from mongomotor.runtime.observers import record_operation
 
 __all__ = [
@@ -118,16 +118,23 @@ class _AsyncFacade:
         return repr(self._sync).replace("<mongomotor ", "<mongomotor async ", 1)
 
 
-def _operation(facade: _AsyncFacade, name: str) -> Callable[..., Awaitable[Any]]:
+def _operation(facade: _AsyncFacade, name: str) -> Callable[..., Any]:
     method = getattr(facade._sync, name)
+    # A forgotten await warns "coroutine 'AsyncCollectionFacade.insert_one' was never awaited".
+    qualname = f"{type(facade).__name__}.{name}"
 
-    async def operation(*args: Any, **kwargs: Any) -> Any:
-        return async_facade(await run_sync(method, *args, **kwargs))
+    def operation(*args: Any, **kwargs: Any) -> Any:
+        if in_bridge():  # sync code given this object (run_sync(coll.bulk_write, ...)): as sync
+            return method(*args, **kwargs)
+        return named(_awaited(method, args, kwargs), qualname)
 
     operation.__name__ = name
-    # A forgotten await warns "coroutine 'AsyncCollectionFacade.insert_one' was never awaited".
-    operation.__qualname__ = f"{type(facade).__name__}.{name}"
-    return operation
+    operation.__qualname__ = qualname
+    return coroutine_function(operation)
+
+
+async def _awaited(method: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    return async_facade(await run_sync(method, *args, **kwargs))
 
 
 class AsyncClientFacade(_AsyncFacade):
@@ -214,7 +221,8 @@ class AsyncCollectionFacade(_AsyncFacade):
 
     def find(self, *args: Any, **kwargs: Any) -> AsyncCursorFacade:
         """A cursor (no I/O until read), as ``AsyncCollection.find``."""
-        return AsyncCursorFacade(self._sync.find(*args, **kwargs))
+        cursor = self._sync.find(*args, **kwargs)
+        return cursor if in_bridge() else AsyncCursorFacade(cursor)
 
     async def watch(self, pipeline: list | None = None, **options: Any) -> Any:
         """An open change stream of this collection (``async for change in stream``)."""
