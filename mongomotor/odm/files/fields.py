@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import mongoengine.fields as me_fields
+from mongoengine.connection import DEFAULT_CONNECTION_NAME
 from mongoengine.fields import GridFSError
 
 from mongomotor.odm.files.gridfs import GridFS, GridOut, discard_unfinished
@@ -242,12 +243,18 @@ class FileField(me_fields.FileField):
 
     proxy_class = GridFSProxy
 
-    def __init__(self, *args: Any, load_metadata: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        db_alias: str = DEFAULT_CONNECTION_NAME,
+        collection_name: str = "fs",
+        load_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None:
         """``load_metadata=True``: QuerySets load the file's metadata with the documents.
 
             photo = FileField(load_metadata=True)   # doc.photo.length, no await
         """
-        super().__init__(*args, **kwargs)
+        super().__init__(db_alias=db_alias, collection_name=collection_name, **kwargs)
         self.load_metadata = load_metadata
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -270,3 +277,18 @@ class ImageField(FileField, me_fields.ImageField):
     """
 
     proxy_class = ImageGridFsProxy
+
+    def __init__(
+        self,
+        size: Any = None,
+        thumbnail_size: Any = None,
+        collection_name: str = "images",
+        load_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        # MongoEngine's ImageField.__init__ (its own defaults), then the switch.
+        me_fields.ImageField.__init__(
+            self, size=size, thumbnail_size=thumbnail_size, collection_name=collection_name,
+            **kwargs,
+        )
+        self.load_metadata = load_metadata
