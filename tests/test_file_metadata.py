@@ -167,3 +167,24 @@ async def test_as_pymongo_and_scalar_are_left_alone(lane):
         rows = await MetaAlbum.objects.as_pymongo().to_list(None)
         covers = await MetaAlbum.objects.scalar("n").to_list(None)
     assert counter == 2 and isinstance(rows[0], dict) and covers == [2]
+
+
+async def test_an_image_field_loads_its_metadata_too(lane):
+    import io
+
+    from PIL import Image
+
+    from mongomotor.fields import ImageField
+
+    class MetaPortrait(Document):
+        image = ImageField(size=(20, 20, True), load_metadata=True)
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="PNG")
+    buffer.seek(0)
+    doc = MetaPortrait()
+    await doc.image.put(buffer, filename="red.png")
+    await doc.save()
+    again = await MetaPortrait.objects.get(id=doc.id)
+    assert again.image.filename == "red.png" and again.image.length > 0
+    assert MetaPortrait.image.collection_name == "images"  # MongoEngine's default kept
