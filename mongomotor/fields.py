@@ -9,7 +9,14 @@ MongoEngine's fields as they are, and mongomotor's wherever a value needs I/O
 from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
-from mongomotor.odm.files.fields import FileField, GridFSProxy, ImageField, ImageGridFsProxy
+from mongomotor.odm.files.fields import (
+    FileField,
+    FileMetadataNotLoaded,
+    GridFSProxy,
+    ImageField,
+    ImageGridFsProxy,
+)
+from mongomotor.odm.files.metadata import load_file_metadata
 from mongomotor.odm.references.awaitables import AwaitableReference
 from mongomotor.odm.references.fields import (
     AsyncLazyReference,
@@ -34,6 +41,6 @@ publish(
     __name__,
     AsyncLazyReference, AwaitableReference, BaseAsyncReferenceField, CachedReferenceField,
     ComplexBaseField, DictField, FileField, GenericLazyReferenceField, GenericReferenceField,
-    GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField, ListField, MapField,
-    ReferenceField, SequenceField, SortedListField,
+    FileMetadataNotLoaded, GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField,
+    ListField, MapField, ReferenceField, SequenceField, SortedListField, load_file_metadata,
 )  # fmt: skip

@@ -14,10 +14,12 @@ from typing_extensions import Self
 
 from mongomotor.document import NoDerefInitMixin
 from mongomotor.odm.files.fields import FileField as FileField
+from mongomotor.odm.files.fields import FileMetadataNotLoaded as FileMetadataNotLoaded
 from mongomotor.odm.files.fields import GridFSError as GridFSError
 from mongomotor.odm.files.fields import GridFSProxy as GridFSProxy
 from mongomotor.odm.files.fields import ImageField as ImageField
 from mongomotor.odm.files.fields import ImageGridFsProxy as ImageGridFsProxy
+from mongomotor.odm.files.metadata import load_file_metadata as load_file_metadata
 from mongomotor.odm.references.fields import CachedReferenceField as CachedReferenceField
 from mongomotor.odm.references.fields import DictField as DictField
 from mongomotor.odm.references.fields import GenericLazyReferenceField as GenericLazyReferenceField

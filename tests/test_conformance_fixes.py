@@ -49,7 +49,7 @@ class FixTagged(Document):
 async def test_facades_pass_isinstance_checks_for_pymongos_sync_classes(lane):
     client = me_connection.get_connection()
     db = FixNumber._get_db()
-    collection = FixNumber._get_collection()
+    collection = await run_sync(FixNumber._get_collection)  # MongoEngine's, in the bridge
     assert isinstance(client, MongoClient)
     assert isinstance(db, Database)
     assert isinstance(collection, Collection)

@@ -33,7 +33,7 @@ def unclosed(driver_client) -> bool:
 
 async def test_awaited_disconnect_returns_once_the_client_is_closed(lane):
     await DiscNote(text="a").save()
-    client = mongomotor.get_connection()
+    client = mongomotor.get_connection().delegate
     await mongomotor.disconnect()
     assert not unclosed(client)
     assert "default" not in me_connection._connection_settings
@@ -44,7 +44,8 @@ async def test_awaited_disconnect_returns_once_the_client_is_closed(lane):
 async def test_awaited_disconnect_all_closes_every_alias(lane):
     lane.connect("disc_other")
     await DiscNote(text="a").save()
-    clients = [mongomotor.get_connection(), mongomotor.get_connection("disc_other")]
+    clients = [mongomotor.get_connection().delegate,
+               mongomotor.get_connection("disc_other").delegate]
     await mongomotor.disconnect_all()
     assert not any(unclosed(client) for client in clients)
     assert me_connection._connection_settings == {}
@@ -52,7 +53,7 @@ async def test_awaited_disconnect_all_closes_every_alias(lane):
 
 async def test_disconnect_in_sync_code_under_run_sync_closes_before_returning(lane):
     await DiscNote(text="a").save()
-    client = mongomotor.get_connection()
+    client = mongomotor.get_connection().delegate
     returned = await run_sync(mongomotor.disconnect)
     assert not unclosed(client)
     assert returned.done
@@ -61,7 +62,7 @@ async def test_disconnect_in_sync_code_under_run_sync_closes_before_returning(la
 
 async def test_cancelling_the_awaiting_task_leaves_the_close_running(lane):
     await DiscNote(text="a").save()
-    client = mongomotor.get_connection()
+    client = mongomotor.get_connection().delegate
     closing = mongomotor.disconnect()
     waiter = asyncio.ensure_future(closing)
     await asyncio.sleep(0)  # the waiter now waits (Motor and mongomock close at once)
@@ -74,7 +75,7 @@ async def test_cancelling_the_awaiting_task_leaves_the_close_running(lane):
 def test_disconnect_without_a_running_loop_closes_on_return(lane):
     async def save():
         await DiscNote(text="a").save()
-        return mongomotor.get_connection()
+        return mongomotor.get_connection().delegate
 
     loop = asyncio.new_event_loop()
     try:

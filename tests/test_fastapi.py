@@ -77,7 +77,7 @@ def make_app(lane, gate: Gate | None = None) -> tuple[FastAPI, list]:
         if gate is not None:
             await gate.wait()  # every request is inside its tenant's block at once
         note = await Note(tenant=x_tenant, n=n).save()
-        clients.append(mongomotor.get_connection(x_tenant))
+        clients.append(mongomotor.get_connection(x_tenant).delegate)
         return {"n": note.n}
 
     @app.get("/notes")

@@ -66,8 +66,8 @@ async def test_rollback_restores_every_collection_written_gridfs_included(lane):
     assert await accounts() == [("seed", 5)]
     assert await MemAudit.objects.count() == 0
     assert [f.name for f in await MemFile.objects.to_list(None)] == ["kept"]
-    assert db["fs.files"].count_documents({}) == 1
-    assert db["fs.chunks"].count_documents({}) == 1
+    assert await db["fs.files"].count_documents({}) == 1
+    assert await db["fs.chunks"].count_documents({}) == 1
     again = await MemFile.objects.get(name="kept")
     assert await again.data.read() == b"old bytes"
 

@@ -242,8 +242,7 @@ async def test_bulk_writes_feed_the_stream(lane):
     gone = await Story(title="gone").save()
     new_id = ObjectId()
     async with watch(Story) as stream:
-        await mongomotor.run_sync(
-            Story._get_collection().bulk_write,
+        await Story._get_collection().bulk_write(
             [
                 InsertOne({"_id": new_id, "_cls": "Story", "t": "new"}),
                 UpdateMany({"_id": kept.id}, {"$set": {"v": 9}}),

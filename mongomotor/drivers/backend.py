@@ -122,6 +122,10 @@ class Backend:
         """A session of the driver ``client`` whose transactions this backend emulates."""
         raise NotImplementedError(f"the {self.name!r} driver does not emulate transactions")
 
+    def start_driver_session(self, client: Any, options: dict[str, Any]) -> Any:
+        """A driver session of ``client`` for ``async with`` (the raw API's ``start_session``)."""
+        return client.start_session(**options)
+
     # -- server facts -----------------------------------------------------------------
     def server_info(self, client: Any) -> Awaitable[dict[str, Any]] | dict[str, Any]:
         """The server's ``buildInfo`` reply (versions) for the driver ``client``."""

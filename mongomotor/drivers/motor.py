@@ -55,6 +55,9 @@ class MotorBackend(Backend):
         if not in_bridge():
             await_(YIELD)  # raises the error every driver gives I/O outside the bridge
 
+    def start_driver_session(self, client: Any, options: dict[str, Any]) -> Any:
+        return _AwaitedSession(client.start_session(**options))
+
     async def open_change_stream(self, collection: Any, pipeline: list, options: dict) -> Any:
         stream = collection.watch(pipeline, **options)
         await stream.__aenter__()  # Motor opens its cursor on first use: errors surface here
@@ -68,3 +71,24 @@ class MotorBackend(Backend):
             await self._motor.AsyncIOMotorGridFSBucket(db, bucket_name=collection).delete(file_id)
         except NoFile:
             pass  # as gridfs.GridFS.delete: deleting a missing file succeeds
+
+
+class _AwaitedSession:
+    """Motor's ``start_session()`` is a coroutine: this lets ``async with`` await it first.
+
+        async with client.start_session() as session: ...   # as with PyMongo's async client
+    """
+
+    def __init__(self, starting: Any) -> None:
+        self._starting = starting
+        self._session: Any = None
+
+    def __await__(self) -> Any:  # ``session = await client.start_session()`` works too
+        return self._starting.__await__()
+
+    async def __aenter__(self) -> Any:
+        self._session = await self._starting
+        return await self._session.__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self._session.__aexit__(*exc_info)

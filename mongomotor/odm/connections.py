@@ -22,6 +22,7 @@ from pymongo import uri_parser
 from pymongo.uri_parser_shared import _validate_uri
 
 from mongomotor import drivers
+from mongomotor.drivers.async_facade import async_facade
 from mongomotor.odm.errors import BadAsyncFrameworkError, MissingFramework
 from mongomotor.odm.registry import registered_client
 from mongomotor.runtime.aio import maybe_await
@@ -183,17 +184,40 @@ def _done(closing: Any) -> bool:
 
 
 def get_connection(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The driver's client of ``alias`` for the running loop (``AsyncMongoClient``...).
+    """The client of ``alias``, with PyMongo's async API on every driver (no I/O).
 
         client = get_connection()
         await client.admin.command("ping")
+
+    In sync code under :func:`~mongomotor.run_sync` it is MongoEngine's client
+    (PyMongo's sync API), as ``mongoengine.connection.get_connection`` gives.
+    ``client.delegate`` is the driver's own client for the running loop.
     """
-    return registered_client(alias).for_running_loop()
+    client = registered_client(alias)
+    if in_bridge():
+        return client
+    client.for_running_loop()  # a wire driver's client needs a running loop: say so now
+    return async_facade(client)
 
 
 def get_db(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
-    """The driver's database of ``alias`` for the running loop (no I/O)."""
-    client = get_connection(alias)
+    """The database of ``alias``, with PyMongo's async API on every driver (no I/O).
+
+        await get_db()["post"].count_documents({})
+
+    In sync code under :func:`~mongomotor.run_sync` it is MongoEngine's
+    database (PyMongo's sync API).
+    """
+    client = registered_client(alias)
+    if in_bridge():
+        return me_connection.get_db(alias)
+    client.for_running_loop()
+    return async_facade(me_connection.get_db(alias))
+
+
+def driver_db(alias: str = DEFAULT_CONNECTION_NAME) -> Any:
+    """The driver's own database of ``alias`` for the running loop (for driver-level hooks)."""
+    client = registered_client(alias).for_running_loop()
     return client[me_connection._connection_settings[alias]["name"]]
 
 

@@ -21,6 +21,7 @@ import mongoengine.connection as me_connection
 from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
+from mongomotor.drivers.async_facade import async_facade, sync_facade
 from mongomotor.odm import switching
 from mongomotor.odm.plans import encoder as encoding
 from mongomotor.odm.plans import loader as loading
@@ -147,9 +148,18 @@ class Document(NoDerefInitMixin, mongoengine.Document):
     def _get_collection(cls) -> Any:
         """The collection of this class, with no I/O.
 
-        Inside the bridge, the first use of a collection creates it (capped and
-        time-series options) and its indexes, once.
+            await Post._get_collection().count_documents({})   # PyMongo's async API
+
+        In user code it has PyMongo's async API on every driver; inside the
+        bridge it is MongoEngine's (sync), and the first use of a collection
+        creates it (capped and time-series options) and its indexes, once.
         """
+        collection = cls._collection_facade()
+        return collection if in_bridge() else async_facade(collection)
+
+    @classmethod
+    def _collection_facade(cls) -> Any:
+        """The sync facade of this class's collection (what MongoEngine's code holds)."""
         alias = cls._db_alias()
         name = cls._get_collection_name()
         known = cls.__dict__.get("_mm_collections")
@@ -173,6 +183,25 @@ class Document(NoDerefInitMixin, mongoengine.Document):
             if state is None or state.get(key) is not True:  # not prepared yet
                 cls._prepare_collection(key)
         return collection
+
+    def switch_db(self, db_alias: str, keep_created: bool = True) -> Any:
+        """Save (and reload) this document in the database of ``db_alias`` from now on."""
+        super().switch_db(db_alias, keep_created)
+        return self._hold_sync_collection()
+
+    def switch_collection(self, collection_name: str, keep_created: bool = True) -> Any:
+        """Save (and reload) this document in ``collection_name`` from now on."""
+        super().switch_collection(collection_name, keep_created)
+        return self._hold_sync_collection()
+
+    def _hold_sync_collection(self) -> Any:
+        # MongoEngine keeps the collection it read on the instance, for use in
+        # the bridge: the sync facade there, the async one in user code.
+        collection = sync_facade(self._get_collection())
+        self._get_collection = lambda: collection if in_bridge() else async_facade(collection)
+        self._collection = collection
+        self._qs._collection_obj = collection
+        return self
 
     @classmethod
     def _collection_key(cls, db: Any) -> tuple[str, str, str]:
@@ -273,7 +302,7 @@ class Document(NoDerefInitMixin, mongoengine.Document):
 
             async for change in Post.watch(full_document="updateLookup"): ...
         """
-        queryset = cls._meta.get("queryset_class", QuerySet)(cls, cls._get_collection())
+        queryset = cls._meta.get("queryset_class", QuerySet)(cls, cls._collection_facade())
         return queryset.clear_cls_query().watch(pipeline, **options)
 
     # -- awaitable class methods ------------------------------------------------

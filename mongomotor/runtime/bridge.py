@@ -19,7 +19,10 @@ from typing import Any, TypeVar
 
 import greenlet
 
-__all__ = ["run_sync", "await_", "in_bridge", "awaitable_method", "require_loop"]
+__all__ = [
+    "run_sync", "await_", "in_bridge", "awaitable_method", "coroutine_function", "named",
+    "require_loop",
+]
 
 T = TypeVar("T")
 
@@ -174,9 +177,26 @@ def awaitable_method(fn: Callable[..., T]) -> Callable[..., Any]:
         return coroutine
 
     method.__mongomotor_awaitable__ = True  # type: ignore[attr-defined]
+    return coroutine_function(method)
+
+
+def coroutine_function(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` marked so that ``inspect.iscoroutinefunction`` says True (it returns awaitables).
+
+        aggregate = coroutine_function(aggregate)   # in a class body
+    """
     if _mark_coroutine_function is not None:
         return _mark_coroutine_function(method)
     return _coroutine_method(method)
+
+
+def named(coroutine: Any, qualname: str) -> Any:
+    """``coroutine`` renamed, so a forgotten ``await`` warns with the method's name.
+
+        return named(run_sync(self._item, key), "QuerySet.__getitem__")
+    """
+    coroutine.__qualname__ = qualname
+    return coroutine
 
 
 # Python 3.12+ lets a plain function declare itself a coroutine function.

@@ -207,6 +207,10 @@ class SyncCursor:
         """Documents already received: readable without a round trip."""
         return len(self._buffer)
 
+    def buffered_documents(self) -> collections.deque:
+        """The documents received and not read yet (no I/O; not a copy: do not change it)."""
+        return self._buffer
+
     @property
     def alive(self) -> bool:
         return bool(self._buffer) or not (self._exhausted or self._empty or self._interrupted)

@@ -175,6 +175,13 @@ class MemoryBackend(Backend):
             gate = facade._gate = TransactionGate()  # the slot its transactions take turns in
         return MemorySession(client, gate)
 
+    def start_driver_session(self, client: Any, options: dict[str, Any]) -> Any:
+        raise NotImplementedError(
+            "the in-memory driver has no driver sessions: open one with "
+            "`async with mongomotor.start_session():` or `mongomotor.run_in_transaction()`; "
+            "every operation in the block joins it, raw ones included (no session= argument)"
+        )
+
     # -- server facts, change streams, GridFS
     def server_info(self, client: Any) -> dict[str, Any]:
         return client.server_info()  # mongomock knows no buildInfo command

@@ -21,17 +21,43 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import mongoengine.fields as me_fields
+from mongoengine.connection import DEFAULT_CONNECTION_NAME
 from mongoengine.fields import GridFSError
 
 from mongomotor.odm.files.gridfs import GridFS, GridOut, discard_unfinished
 from mongomotor.runtime.bridge import awaitable_method, in_bridge, require_loop, run_sync
 
-__all__ = ["FileField", "ImageField", "GridFSProxy", "ImageGridFsProxy", "GridFSError"]
+__all__ = [
+    "FileField",
+    "FileMetadataNotLoaded",
+    "GridFSError",
+    "GridFSProxy",
+    "ImageField",
+    "ImageGridFsProxy",
+]
 
 # Attributes MongoEngine's proxy resolves itself (never through the stored file).
 _PROXY_ATTRS = frozenset(
     {"_fs", "grid_id", "key", "instance", "db_alias", "collection_name", "newfile", "gridout"}
 )
+
+
+# Names that code probes any value for (MongoEngine's own ``hasattr(value, "items")``,
+# ``to_mongo``...): never file metadata, so a probe of an unloaded file says no.
+_NOT_METADATA = frozenset(
+    {"items", "keys", "to_mongo", "to_python", "to_dict", "validate", "id", "pk", "objects",
+     "meta", "isoformat", "tolist", "model_dump", "dict", "json"}
+)
+
+
+class FileMetadataNotLoaded(GridFSError):
+    """Metadata of a stored file read before it was loaded: ``await doc.<field>.get()`` first.
+
+        gridout = await doc.photo.get(); doc.photo.content_type   # now the stored value
+
+    Not an ``AttributeError``: ``getattr(doc.photo, "length", 0)`` and ``hasattr``
+    raise it rather than answer a default that is not the stored value.
+    """
 
 
 class GridFSProxy(me_fields.GridFSProxy):
@@ -152,9 +178,20 @@ class GridFSProxy(me_fields.GridFSProxy):
         gridout = self.__dict__.get("gridout")
         if gridout is not None and not name.startswith("_"):
             return getattr(gridout, name)
-        raise AttributeError(
-            f"{type(self).__name__} has no attribute {name!r}; stored file metadata is "
-            f"read with `gridout = await doc.<field>.get()`, then `gridout.{name}`"
+        if (
+            name.startswith("_")
+            or name in _NOT_METADATA
+            or self.grid_id is None
+            or self.__dict__.get("_mm_no_file")  # loaded: no such file is stored
+        ):
+            # No file stored (MongoEngine says the same), or a name no file has.
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        where = f"doc.{self.key}" if self.key else "the proxy"
+        raise FileMetadataNotLoaded(
+            f"{where}.{name} is metadata of the stored file, not loaded yet: "
+            f"`await {where}.get()` loads it (then {where}.{name} reads it), or "
+            "`await mongomotor.fields.load_file_metadata(docs)` for many documents in one "
+            "query per bucket"
         )
 
     def __str__(self) -> str:
@@ -206,6 +243,20 @@ class FileField(me_fields.FileField):
 
     proxy_class = GridFSProxy
 
+    def __init__(
+        self,
+        db_alias: str = DEFAULT_CONNECTION_NAME,
+        collection_name: str = "fs",
+        load_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """``load_metadata=True``: QuerySets load the file's metadata with the documents.
+
+            photo = FileField(load_metadata=True)   # doc.photo.length, no await
+        """
+        super().__init__(db_alias=db_alias, collection_name=collection_name, **kwargs)
+        self.load_metadata = load_metadata
+
     def __set__(self, instance: Any, value: Any) -> None:
         storing = (hasattr(value, "read") and not isinstance(value, me_fields.GridFSProxy)) or (
             isinstance(value, (bytes, str))
@@ -226,3 +277,18 @@ class ImageField(FileField, me_fields.ImageField):
     """
 
     proxy_class = ImageGridFsProxy
+
+    def __init__(
+        self,
+        size: Any = None,
+        thumbnail_size: Any = None,
+        collection_name: str = "images",
+        load_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        # MongoEngine's ImageField.__init__ (its own defaults), then the switch.
+        me_fields.ImageField.__init__(
+            self, size=size, thumbnail_size=thumbnail_size, collection_name=collection_name,
+            **kwargs,
+        )
+        self.load_metadata = load_metadata

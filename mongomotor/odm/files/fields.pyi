@@ -12,9 +12,17 @@ from mongomotor.document import NoDerefInitMixin
 from mongomotor.fields import _Field
 from mongomotor.odm.files.gridfs import GridFS, GridOut
 
-__all__ = ["FileField", "ImageField", "GridFSProxy", "ImageGridFsProxy", "GridFSError"]
+__all__ = [
+    "FileField",
+    "FileMetadataNotLoaded",
+    "GridFSError",
+    "GridFSProxy",
+    "ImageField",
+    "ImageGridFsProxy",
+]
 
 class GridFSError(Exception): ...
+class FileMetadataNotLoaded(GridFSError): ...
 
 class GridFSProxy:
     grid_id: Any
@@ -52,7 +60,15 @@ class ImageGridFsProxy(GridFSProxy):
 
 class FileField(_Field[GridFSProxy]):
     proxy_class: type[GridFSProxy]
-    def __init__(self, db_alias: str = ..., collection_name: str = "fs", **kwargs: Any) -> None: ...
+    load_metadata: bool
+    def __init__(
+        self,
+        db_alias: str = ...,
+        collection_name: str = "fs",
+        *,
+        load_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None: ...
     def __set__(self, instance: NoDerefInitMixin, value: GridFSProxy | None) -> None: ...
 
 class ImageField(FileField):
@@ -61,6 +77,8 @@ class ImageField(FileField):
         size: tuple[int, int, bool] | None = None,
         thumbnail_size: tuple[int, int, bool] | None = None,
         collection_name: str = "images",
+        *,
+        load_metadata: bool = False,
         **kwargs: Any,
     ) -> None: ...
     @overload

@@ -57,7 +57,7 @@ class GridFS:
         self.collection = collection
 
     def _facade_collection(self, suffix: str) -> Any:
-        connection.get_connection(self.alias)  # an unconnected alias: say to connect() it
+        registered_client(self.alias)  # an unconnected alias: say to connect() it
         return me_connection.get_db(self.alias)[f"{self.collection}.{suffix}"]
 
     def new_file(self, **kwargs: Any) -> GridIn:
@@ -66,7 +66,7 @@ class GridFS:
             grid_in = fs.new_file(filename="log.txt")
             await grid_in.write(b"line"); await grid_in.close()
         """
-        db = connection.get_db(self.alias)
+        db = connection.driver_db(self.alias)
         return GridIn(_driver(self.alias).backend.new_grid_file(db, self.collection, **kwargs))
 
     @awaitable_method
@@ -97,7 +97,7 @@ class GridFS:
         """Remove the file ``file_id`` and its chunks; a missing file is no error (awaitable)."""
         if file_id is None:
             return  # a proxy without a file: nothing is stored under None
-        db = connection.get_db(self.alias)
+        db = connection.driver_db(self.alias)
         _resolve(_driver(self.alias).backend.delete_grid_file(db, self.collection, file_id))
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mongoengine.queryset.base import BaseQuerySet
 
+from mongomotor.odm.files import metadata as files
 from mongomotor.odm.plans import loader as loading
 from mongomotor.runtime.bridge import run_sync
 
@@ -99,6 +100,7 @@ class AsyncCursor:
         self._chunk = FIRST_CHUNK
         self._rate: float | None = None
         self._fetched = False
+        self._files: files.FilesAhead | None = None
 
     def _fetch(self, limit: int | None) -> list[Any]:
         if self._prepare is not None:
@@ -114,10 +116,23 @@ class AsyncCursor:
             raw = take_batch(queryset._cursor, wanted)  # may wait for a round trip
             started = time.perf_counter()
             docs = build_documents(queryset, raw)
+            if raw is not docs and not queryset._scalar and files.loads_with_documents(
+                queryset._document
+            ):
+                self._load_files(queryset, docs)
             if len(raw) >= MIN_CHUNK:
                 self._learn_rate((time.perf_counter() - started) / len(raw))
             return docs
         return take_batch(self._source, limit)
+
+    def _load_files(self, queryset: Any, docs: list[Any]) -> None:
+        # One files query per server batch: the batch's documents not built yet
+        # are looked ahead at.
+        if self._files is None:
+            self._files = files.FilesAhead()
+        buffered = getattr(queryset._cursor, "buffered_documents", None)
+        ahead = buffered() if buffered is not None else ()
+        files.load_with_documents(queryset._document, docs, self._files, ahead)
 
     def _learn_rate(self, seconds_per_item: float) -> None:
         # A smoothed rate, and at most twice the chunk per call: one quick

@@ -10,7 +10,7 @@ from typing import Any
 
 import mongoengine.document
 
-from mongomotor.runtime.bridge import in_bridge, require_loop, run_sync
+from mongomotor.runtime.bridge import in_bridge, named, require_loop, run_sync
 
 __all__ = ["MapReduceDocument"]
 
@@ -24,4 +24,4 @@ class MapReduceDocument(mongoengine.document.MapReduceDocument):
         if in_bridge():
             return getter(self)
         require_loop("MapReduceDocument.object")
-        return run_sync(getter, self)
+        return named(run_sync(getter, self), "MapReduceDocument.object")

@@ -28,12 +28,21 @@ from mongoengine.queryset import (
 )
 from mongoengine.queryset.base import BaseQuerySet
 
+from mongomotor.drivers.async_facade import sync_facade
+from mongomotor.odm.files import metadata as files
 from mongomotor.odm.plans import reads as fastpath
 from mongomotor.odm.querying.change_streams import ChangeStream, watch_queryset
 from mongomotor.odm.querying.cursor import AsyncCursor
 from mongomotor.odm.querying.map_reduce import MapReduceDocument
 from mongomotor.odm.references.dereference import select_related
-from mongomotor.runtime.bridge import awaitable_method, in_bridge, require_loop, run_sync
+from mongomotor.runtime.bridge import (
+    awaitable_method,
+    coroutine_function,
+    in_bridge,
+    named,
+    require_loop,
+    run_sync,
+)
 
 __all__ = [
     "QuerySet",
@@ -71,20 +80,29 @@ class AsyncQuerySetMixin:
 
     _document: Any
 
+    def __init__(self, document: Any, collection: Any) -> None:
+        # MongoEngine's code holds the sync facade; ``Doc._get_collection()`` in
+        # user code (as in ``Doc.objects``) gives the async one.
+        super().__init__(document, sync_facade(collection))  # type: ignore[call-arg]
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)  # type: ignore[misc]
+        self._collection_obj = sync_facade(self._collection_obj)
+
     # -- reading ---------------------------------------------------------------
     @_io
     def first(self) -> Any:
         """The first matching document, or None (awaitable)."""
         if fastpath.takes_fast_path(self):
-            return fastpath.first(self)
-        return super().first()
+            return self._with_files(fastpath.first(self))
+        return self._with_files(super().first())
 
     @_io
     def get(self, *q_objs: Any, **query: Any) -> Any:
         """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned``."""
         if fastpath.takes_fast_path(self):
-            return fastpath.get(self, *q_objs, **query)
-        return super().get(*q_objs, **query)
+            return self._with_files(fastpath.get(self, *q_objs, **query))
+        return self._with_files(super().get(*q_objs, **query))
 
     @_io
     def count(self, with_limit_and_skip: bool = True) -> int:
@@ -95,8 +113,15 @@ class AsyncQuerySetMixin:
     def with_id(self, object_id: Any) -> Any:
         """The document whose primary key is ``object_id``, or None (awaitable)."""
         if fastpath.takes_fast_path(self):
-            return fastpath.with_id(self, object_id)
-        return super().with_id(object_id)
+            return self._with_files(fastpath.with_id(self, object_id))
+        return self._with_files(super().with_id(object_id))
+
+    def _with_files(self, result: Any) -> Any:
+        # Fields declared FileField(load_metadata=True) come with their file's metadata.
+        document = self._document
+        if files.loads_with_documents(document) and isinstance(result, document):
+            files.load_with_documents(document, [result])
+        return result
 
     @_io
     def in_bulk(self, object_ids: Any) -> dict:
@@ -160,6 +185,7 @@ class AsyncQuerySetMixin:
     def to_json(self, *args: Any, **kwargs: Any) -> str:
         return super().to_json(*args, **kwargs)
 
+    @coroutine_function
     def aggregate(self, pipeline: Any, *suppl_pipeline: Any, **kwargs: Any) -> Any:
         """Run an aggregation; awaiting it gives an :class:`~mongomotor.queryset.AsyncCursor`.
 
@@ -168,7 +194,8 @@ class AsyncQuerySetMixin:
         if in_bridge():
             return super().aggregate(pipeline, *suppl_pipeline, **kwargs)
         require_loop(f"{type(self).__name__}.aggregate()")
-        return self._aggregate_cursor(pipeline, suppl_pipeline, kwargs)
+        cursor = self._aggregate_cursor(pipeline, suppl_pipeline, kwargs)
+        return named(cursor, f"{type(self).__name__}.aggregate")
 
     async def _aggregate_cursor(self, pipeline: Any, suppl: tuple, kwargs: dict) -> AsyncCursor:
         def start() -> Any:
@@ -268,11 +295,11 @@ class AsyncQuerySetMixin:
         if isinstance(key, slice) or in_bridge():
             return super().__getitem__(key)
         require_loop(f"{type(self).__name__}[{key!r}]")
-        return run_sync(self._item, key)
+        return named(run_sync(self._item, key), f"{type(self).__name__}.__getitem__")
 
     def _item(self, key: Any) -> Any:
         self._document._get_collection()
-        return super().__getitem__(key)
+        return self._with_files(super().__getitem__(key))
 
     def __iter__(self) -> Any:
         if in_bridge():
