@@ -26,6 +26,7 @@ from mongomotor.port.kinds import (
     Module,
     Ref,
     RefList,
+    iterated_item,
 )
 from mongomotor.port.project import FunctionInfo, Project, dotted
 
@@ -329,8 +330,6 @@ class Inference:
                 return Doc(kind.name, embedded=True)
             return Instance(kind.name)
         if isinstance(func, cst.Name) and func.value in LIST_BUILDERS and node.args:
-            from mongomotor.port.kinds import iterated_item
-
             item = iterated_item(self.kind_of(node.args[0].value, scope))
             return ListOf(item) if item is not None else None
         return None
