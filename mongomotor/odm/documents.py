@@ -22,6 +22,7 @@ from mongoengine.base.common import _document_registry
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
 from mongomotor.odm import switching
+from mongomotor.odm.plans import constructor
 from mongomotor.odm.plans import encoder as encoding
 from mongomotor.odm.plans import loader as loading
 from mongomotor.odm.plans.compiler import add_hook
@@ -49,6 +50,11 @@ class NoDerefInitMixin:
     itself, so ``await post.author`` works whether the reference is loaded
     (the document) or not (an awaitable that loads it).
     """
+
+    def __init__(self, *args: Any, **values: Any) -> None:
+        # MongoEngine's __init__ result, through a constructor compiled per class and names.
+        if args or not constructor.construct(self, values):
+            super().__init__(*args, **values)
 
     def __await__(self) -> Any:
         return self
@@ -92,7 +98,7 @@ class NoDerefInitMixin:
 _document_eq = mongoengine.Document.__eq__
 
 
-for _method in ("to_mongo", "validate", "_clear_changed_fields"):
+for _method in ("__init__", "to_mongo", "validate", "_clear_changed_fields"):
     add_hook(NoDerefInitMixin.__dict__[_method])  # they give MongoEngine's result
 
 

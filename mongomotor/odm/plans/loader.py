@@ -50,6 +50,7 @@ from mongomotor.odm.plans.compiler import (
     STALE,
     UNPLANNED_FIELDS,
     Unplannable,
+    behaves_as,
     build_function,
     is_library_code,
     switched_on,
@@ -170,7 +171,7 @@ def _plannable_class(doc_cls: Any) -> bool:
     embedded = issubclass(doc_cls, EmbeddedDocument)
     init = EmbeddedDocument.__init__ if embedded else BaseDocument.__init__
     return (
-        doc_cls.__init__ is init
+        behaves_as(doc_cls, "__init__") is init
         and doc_cls.__setattr__ is BaseDocument.__setattr__
         and type(doc_cls).__call__ is type.__call__
         and doc_cls.__new__ is object.__new__
