@@ -101,7 +101,6 @@ def _check_class(cls: Any) -> None:
         or cls.__setattr__ is not BaseDocument.__setattr__
         or cls.STRICT
         or cls.__dictoffset__ == 0
-        or "_cls" in cls._fields
     ):
         raise Unplannable
     for name, field in cls._fields.items():
@@ -175,10 +174,14 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
             var = data[name] = f"v{len(data)}"
             body.append(f"{var} = None")
             body.extend(none_to_default(var, field_vars[name], ""))
-    cls_expr = "class_name"
+    # __init__ then sets _cls: through its field (classes that allow inheritance), or as is.
+    cls_expr = None if "_cls" in given else "class_name"
+    if "_cls" in fields and cls_expr:
+        body.append(f"{data['_cls']} = class_name")
+        cls_expr = None
     # Given values, in the order given, converted unless they are None.
     for name in given:
-        if name == "_cls":
+        if name == "_cls" and name not in fields:
             cls_expr = "values['_cls']"
             continue
         if name in dynamic:
@@ -203,7 +206,8 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
     body.append("ds._SON__keys = []")
     body.append("set_dynamic_fields(obj, ds)")
     body.append("d = obj.__dict__")
-    body.append(f"d['_cls'] = {cls_expr}")
+    if cls_expr:
+        body.append(f"d['_cls'] = {cls_expr}")
     for name, field in fields.items():
         if field.choices:
             body.append(
