@@ -1,4 +1,4 @@
-"""``python -m bench.constructor``: building documents from keyword arguments, ``Document(**values)``.
+"""``python -m bench.constructor``: documents built from keyword arguments, ``Document(**values)``.
 
 Builds the bench's ``Entry`` (``Entry(title=..., n=..., tags=[...])``, what
 the insert workload builds) and a blog ``Post`` with three embedded comments,
