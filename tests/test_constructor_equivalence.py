@@ -411,3 +411,49 @@ def test_loader_still_plans_classes_built_by_the_constructor():
     LPost._from_son({"_id": ObjectId(), "title": "t"})
     assert all(plan is not NO_PLAN for plan in loading._plans.values())
 
+
+
+class CNamed(Document):
+    name = StringField(primary_key=True)
+    n = IntField(default=lambda: 5)
+
+
+class CLoose(Document):
+    meta = {"strict": False}
+    a = StringField()
+
+
+class CAbstract(Document):
+    meta = {"abstract": True}
+    a = StringField()
+
+
+class CConcrete(CAbstract):
+    b = IntField(default=2)
+
+
+class CSharded(Document):
+    meta = {"shard_key": ("a",)}
+    a = StringField()
+    b = IntField()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: CNamed(name="x"),
+        lambda: CNamed(pk="x"),
+        lambda: CNamed(id="x"),
+        lambda: CNamed(name="x", n=None),
+        lambda: CLoose(a="x"),
+        lambda: CLoose(a="x", extra=1),
+        lambda: CLoose(a="x", extra=1, _created=False),
+        lambda: CConcrete(a="x"),
+        lambda: CConcrete(b=None, a=None),
+        lambda: CSharded(a="x", b=1),
+        lambda: CSharded(a="x", b=1, _created=False),
+    ],
+)
+def test_primary_keys_strictness_abstract_parents_and_shard_keys_build_alike(build):
+    expected, got = both(build)
+    assert got == expected
