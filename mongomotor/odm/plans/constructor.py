@@ -60,6 +60,8 @@ _pre_init = me_signals.pre_init
 _post_init = me_signals.post_init
 _dict_new = dict.__new__
 _PARAMETERS = ("_created", "__auto_convert")  # names __init__ takes out of the values
+_me_init = BaseDocument.__dict__["__init__"]
+_me_embedded_init = EmbeddedDocument.__dict__["__init__"]
 
 
 def forget_plans() -> None:
@@ -94,8 +96,7 @@ def construct(doc: Any, values: dict) -> bool:
 
 
 def _check_class(cls: Any) -> None:
-    embedded = issubclass(cls, EmbeddedDocument)
-    init = EmbeddedDocument.__init__ if embedded else BaseDocument.__init__
+    init = _me_embedded_init if issubclass(cls, EmbeddedDocument) else _me_init
     if (
         stands_for(cls, "__init__") is not init
         or cls.__setattr__ is not BaseDocument.__setattr__
