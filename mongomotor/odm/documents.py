@@ -85,6 +85,12 @@ class NoDerefInitMixin:
         if not encoding.clear_changed_fields(self):
             super()._clear_changed_fields()  # type: ignore[misc]
 
+    def _get_changed_fields(self) -> list:
+        changed = encoding.changed_fields(self)
+        if changed is None:
+            return super()._get_changed_fields()  # type: ignore[misc]
+        return changed
+
     @awaitable_method
     def select_related(self, max_depth: int = 1) -> Any:
         """Load this document's references, ``max_depth`` hops deep; returns it.
@@ -98,7 +104,7 @@ class NoDerefInitMixin:
 _document_eq = mongoengine.Document.__eq__
 
 
-for _method in ("__init__", "to_mongo", "validate", "_clear_changed_fields"):
+for _method in ("__init__", "to_mongo", "validate", "_clear_changed_fields", "_get_changed_fields"):
     add_hook(NoDerefInitMixin.__dict__[_method])  # they give MongoEngine's result
 
 
