@@ -6,7 +6,8 @@ documents built from keyword arguments as users build them before ``save``)
 are encoded once by MongoEngine's own methods (``encoding.enabled = False``)
 and once by the compiled plans, before and after the same edits:
 ``to_mongo()`` with and without ``use_db_field``/``fields``, ``validate()``
-with its message and ``errors``, ``_clear_changed_fields()``; on every lane,
+with its message and ``errors``, ``_clear_changed_fields()``,
+``_get_changed_fields()`` and ``_delta()``; on every lane,
 what ``save()`` stores.
 """
 
@@ -89,7 +90,8 @@ def encodings(doc: Any) -> list:
     ]
     # A SON's repr follows its own key list, its items() the dict's: both must match.
     sons_ = [outcome(call) for call in calls] + [outcome(lambda c=c: repr(c())) for c in calls]
-    return sons_ + [validation(doc), validation(doc, clean=False)]
+    changes = [outcome(doc._get_changed_fields), outcome(doc._delta)]
+    return sons_ + [validation(doc), validation(doc, clean=False)] + changes
 
 
 def both_ways(doc: Any) -> tuple[list, list]:
@@ -398,3 +400,18 @@ def test_references_are_stored_as_mongoengine_stores_them():
         encoding.enabled = True
     assert post.to_mongo() == expected
     assert type(post.to_mongo()["author"]) is type(expected["author"])
+
+
+def test_changed_fields_of_plain_values_take_the_compiled_path(plans):
+    post = LPost._from_son({"_id": ObjectId(), "title": "t", "tags": ["a"], "author": ObjectId()})
+    post.likes = 3
+    post.author = LTarget(id=ObjectId())  # references are not looked into
+    assert encoding.changed_fields(post) == post._get_changed_fields() == ["likes", "author"]
+    assert callable(encoding._changes[LPost])
+    encoding.enabled = False
+    try:
+        assert post._get_changed_fields() == ["likes", "author"]
+    finally:
+        encoding.enabled = True
+    post.comments = [LComment(author="x")]  # an embedded document: MongoEngine walks it
+    assert encoding.changed_fields(post) is None

@@ -385,7 +385,7 @@ def doc_state(doc: Any, parent: Any = None) -> tuple:
         [(k, norm(v, doc)) for k, v in doc._data.items()],
         doc._initialised,
         doc._created,
-        list(doc._changed_fields),
+        list(getattr(doc, "_changed_fields", ["(absent)"])),
         [(k, type(f).__name__) for k, f in doc._dynamic_fields.items()],
         [(k, norm(v, doc)) for k, v in doc.__dict__.items()],
         instance,

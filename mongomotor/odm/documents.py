@@ -23,6 +23,7 @@ from mongoengine.connection import DEFAULT_CONNECTION_NAME, ConnectionFailure
 
 from mongomotor.drivers.async_facade import async_facade, sync_facade
 from mongomotor.odm import switching
+from mongomotor.odm.plans import constructor
 from mongomotor.odm.plans import encoder as encoding
 from mongomotor.odm.plans import loader as loading
 from mongomotor.odm.plans.compiler import add_hook
@@ -50,6 +51,11 @@ class NoDerefInitMixin:
     itself, so ``await post.author`` works whether the reference is loaded
     (the document) or not (an awaitable that loads it).
     """
+
+    def __init__(self, *args: Any, **values: Any) -> None:
+        # MongoEngine's __init__ result, through a constructor compiled per class and names.
+        if args or not constructor.construct(self, values):
+            super().__init__(*args, **values)
 
     def __await__(self) -> Any:
         return self
@@ -80,6 +86,12 @@ class NoDerefInitMixin:
         if not encoding.clear_changed_fields(self):
             super()._clear_changed_fields()  # type: ignore[misc]
 
+    def _get_changed_fields(self) -> list:
+        changed = encoding.changed_fields(self)
+        if changed is None:
+            return super()._get_changed_fields()  # type: ignore[misc]
+        return changed
+
     @awaitable_method
     def select_related(self, max_depth: int = 1) -> Any:
         """Load this document's references, ``max_depth`` hops deep; returns it.
@@ -93,7 +105,7 @@ class NoDerefInitMixin:
 _document_eq = mongoengine.Document.__eq__
 
 
-for _method in ("to_mongo", "validate", "_clear_changed_fields"):
+for _method in ("__init__", "to_mongo", "validate", "_clear_changed_fields", "_get_changed_fields"):
     add_hook(NoDerefInitMixin.__dict__[_method])  # they give MongoEngine's result
 
 

@@ -2,8 +2,8 @@
 
 MongoEngine's own tests define plain ``mongoengine.Document`` classes, which
 do not encode through :mod:`mongomotor.odm.plans.encoder`; this adapter makes them do
-(``to_mongo``, ``validate``, ``_clear_changed_fields``), and loads them through
-the compiled loader as ``loader_everywhere`` does, so the conformance suite
+(``to_mongo``, ``validate``, ``_clear_changed_fields``, ``_get_changed_fields``),
+and loads them through the compiled loader as ``loader_everywhere`` does, so the conformance suite
 checks both against all of them. Test support only: it replaces MongoEngine's
 methods for the whole process.
 
@@ -53,10 +53,16 @@ def _clear_changed_fields(doc):  # type: ignore[no-untyped-def]
     return None if encoding.clear_changed_fields(doc) else _ASK_MONGOENGINE
 
 
+def _get_changed_fields(doc):  # type: ignore[no-untyped-def]
+    changed = encoding.changed_fields(doc)
+    return _ASK_MONGOENGINE if changed is None else changed
+
+
 _hook(mongoengine.Document, "to_mongo", _to_mongo)
 _hook(mongoengine.EmbeddedDocument, "to_mongo", _to_mongo)
 _hook(BaseDocument, "validate", _validate)
 _hook(BaseDocument, "_clear_changed_fields", _clear_changed_fields)
+_hook(BaseDocument, "_get_changed_fields", _get_changed_fields)
 
 run_sync = mongomotor.run_sync
 connect = mongomotor.connect

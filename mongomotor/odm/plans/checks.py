@@ -1,7 +1,8 @@
-"""Compiled ``validate`` and ``_clear_changed_fields``: the checks a plain value passes, skipped.
+"""Compiled ``validate``, ``_clear_changed_fields`` and ``_get_changed_fields`` of plain values.
 
     check = compile_validator(Post)  # check(doc, clean): True, False (ask MongoEngine) or STALE
     clear = compile_clearer(Post)  # clear(doc): True, False or STALE
+    changes = compile_changes(Post)  # changes(doc): the list, False or STALE
 
 Used by :mod:`mongomotor.odm.plans.encoder`, which runs them and falls back to
 MongoEngine's methods.
@@ -22,13 +23,14 @@ from mongoengine.base.document import BaseDocument
 from mongomotor.odm.plans.compiler import (
     STALE,
     Unplannable,
+    behaves_as,
     build_function,
     check_plannable_class,
     class_guard,
     stands_for,
 )
 
-__all__ = ["compile_clearer", "compile_validator"]
+__all__ = ["compile_changes", "compile_clearer", "compile_validator"]
 
 _BaseField = me_base_fields.BaseField
 _me_validate = BaseDocument.__dict__["validate"]
@@ -142,7 +144,7 @@ def compile_clearer(cls: type) -> Callable[[Any], Any]:
     check_plannable_class(cls)
     if (
         stands_for(cls, "_clear_changed_fields") is not _me_clear_changed_fields
-        or cls._get_changed_fields is not _me_get_changed_fields
+        or behaves_as(cls, "_get_changed_fields") is not _me_get_changed_fields
         or cls.__setattr__ is not BaseDocument.__setattr__
         or "_changed_fields" in cls._meta.get("shard_key", ())
         or any(
@@ -177,3 +179,52 @@ def compile_clearer(cls: type) -> Callable[[Any], Any]:
     body.append("set_changed_fields(doc, [])")
     body.append("return True")
     return build_function(f"clear {cls._class_name}", "clear(doc)", body, env)
+
+
+_REFERENCE_FIELDS = (
+    me_fields.ReferenceField,
+    me_fields.LazyReferenceField,
+    me_fields.GenericReferenceField,
+    me_fields.GenericLazyReferenceField,
+)
+
+
+def compile_changes(cls: type) -> Callable[[Any], Any]:
+    """``_get_changed_fields`` of documents whose values hold no changes of their own.
+
+    MongoEngine's method starts from ``_changed_fields`` and walks each value
+    for nested changes (embedded documents, containers), skipping references.
+    Scalars and lists of scalars add nothing, so the result is a copy of
+    ``_changed_fields``; any other value is left to MongoEngine (False).
+    """
+    check_plannable_class(cls)
+    if (
+        stands_for(cls, "_get_changed_fields") is not _me_get_changed_fields
+        or cls._nestable_types_changed_fields
+        is not BaseDocument._nestable_types_changed_fields
+        or any(
+            isinstance(f, me_fields.SortedListField) and f._ordering
+            for f in cls._fields.values()
+        )
+    ):
+        raise Unplannable
+    guard, env = class_guard(cls)
+    env.update({"STALE": STALE, "BaseList": BaseList, "SCALARS": _SCALARS})
+    body = [f"if {guard}:", "    return STALE", "data = doc._data"]
+    for name in cls._fields_ordered:
+        field = cls._fields[name]
+        inner = getattr(field, "field", None)
+        if isinstance(field, me_fields.ReferenceField) or (
+            isinstance(field, me_base_fields.ComplexBaseField)
+            and isinstance(inner, _REFERENCE_FIELDS)
+        ):
+            continue  # MongoEngine does not look into references
+        body.append(f"v = data.get({name!r})")
+        body.append("if type(v) not in SCALARS:")
+        body.append("    if type(v) is not BaseList and type(v) is not list:")
+        body.append("        return False")
+        body.append("    for x in v:")
+        body.append("        if type(x) not in SCALARS:")
+        body.append("            return False")
+    body.append("return list(getattr(doc, '_changed_fields', []))")
+    return build_function(f"changes {cls._class_name}", "changes(doc)", body, env)

@@ -21,6 +21,7 @@ from mongoengine.base.document import BaseDocument
 
 __all__ = [
     "add_hook",
+    "behaves_as",
     "check_plannable_class",
     "class_guard",
     "plain_field",
@@ -143,6 +144,17 @@ def stands_for(cls: type, name: str) -> Any:
                 # A hook standing for MongoEngine's method (test support) stands for it here too.
                 return next((o for h, o in _hooks if h is after and o is not None), after)
     return None
+
+
+def behaves_as(cls: type, name: str) -> Any:
+    """The method whose result ``cls.<name>`` gives: itself, or what the hook it is stands for.
+
+        behaves_as(Post, "__init__")  # BaseDocument.__init__ (mongomotor's gives its result)
+    """
+    fn = getattr(cls, name, None)
+    if any(fn is hook for hook, _ in _hooks):
+        return stands_for(cls, name)
+    return fn
 
 
 def check_plannable_class(cls: type) -> None:

@@ -38,7 +38,7 @@ from mongoengine import fields as me_fields
 from mongoengine.base import fields as me_base_fields
 from mongoengine.base.datastructures import BaseList
 
-from mongomotor.odm.plans.checks import compile_clearer, compile_validator
+from mongomotor.odm.plans.checks import compile_changes, compile_clearer, compile_validator
 from mongomotor.odm.plans.compiler import (
     MAX_PLANS,
     NO_PLAN,
@@ -80,6 +80,7 @@ _me_embedded_to_mongo = mongoengine.EmbeddedDocument.__dict__["to_mongo"]
 _encoders: dict[tuple, Any] = {}
 _validators: dict[type, Any] = {}
 _clearers: dict[type, Any] = {}
+_changes: dict[type, Any] = {}
 
 
 def forget_plans() -> None:
@@ -87,6 +88,7 @@ def forget_plans() -> None:
     _encoders.clear()
     _validators.clear()
     _clearers.clear()
+    _changes.clear()
 
 
 def to_mongo(doc: Any, use_db_field: bool = True, fields: Any = None) -> SON | None:
@@ -134,6 +136,17 @@ def clear_changed_fields(doc: Any) -> bool:
         if not clear_changed_fields(post): BaseDocument._clear_changed_fields(post)
     """
     return enabled and _run_class_plan(_clearers, compile_clearer, doc)
+
+
+def changed_fields(doc: Any) -> list | None:
+    """``doc._get_changed_fields()`` as the class's compiled plan finds it; None: ask MongoEngine.
+
+        changed = changed_fields(post)  # ["likes"]
+    """
+    if not enabled:
+        return None
+    found = _run_class_plan(_changes, compile_changes, doc)
+    return None if found is False else found
 
 
 def _run_class_plan(plans: dict, compiler: Callable[..., Any], doc: Any, *args: Any) -> Any:

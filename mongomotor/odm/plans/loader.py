@@ -50,6 +50,7 @@ from mongomotor.odm.plans.compiler import (
     STALE,
     UNPLANNED_FIELDS,
     Unplannable,
+    behaves_as,
     build_function,
     is_library_code,
     switched_on,
@@ -62,6 +63,8 @@ __all__ = ["enabled", "from_son", "from_sons", "forget_plans"]
 enabled: bool = switched_on("MONGOMOTOR_LOADER")
 
 _me_from_son = BaseDocument.__dict__["_from_son"].__func__
+_me_init = BaseDocument.__dict__["__init__"]
+_me_embedded_init = EmbeddedDocument.__dict__["__init__"]
 
 # Conversions that give back a value of this exact type unchanged: the
 # plan skips the call when the stored value already has that type.
@@ -167,10 +170,9 @@ def _class_attribute(doc_cls: Any, name: str) -> Any:
 
 
 def _plannable_class(doc_cls: Any) -> bool:
-    embedded = issubclass(doc_cls, EmbeddedDocument)
-    init = EmbeddedDocument.__init__ if embedded else BaseDocument.__init__
+    init = _me_embedded_init if issubclass(doc_cls, EmbeddedDocument) else _me_init
     return (
-        doc_cls.__init__ is init
+        behaves_as(doc_cls, "__init__") is init
         and doc_cls.__setattr__ is BaseDocument.__setattr__
         and type(doc_cls).__call__ is type.__call__
         and doc_cls.__new__ is object.__new__
