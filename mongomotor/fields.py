@@ -6,6 +6,8 @@ MongoEngine's fields as they are, and mongomotor's wherever a value needs I/O
 (references, files, sequences).
 """
 
+# EmbeddedDocumentList: the value of an EmbeddedDocumentListField, named for annotations.
+from mongoengine.base.datastructures import EmbeddedDocumentList  # noqa: F401
 from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
