@@ -78,7 +78,8 @@ async def test_a_slice_is_a_list_of_elements(lane):
 async def test_reading_through_an_element_says_what_to_await(lane):
     (a,) = await _tags("a")
     post = await _stored(tags=[a])
-    with pytest.raises(AttributeError, match=r"ListPost\.tags\[0\].*\(await doc\.tags\[0\]\)\.name"):
+    hint = r"ListPost\.tags\[0\] is not loaded.*\(await doc\.tags\[0\]\)\.name"
+    with pytest.raises(AttributeError, match=hint):
         post.tags[0].name  # noqa: B018
 
 
