@@ -12,7 +12,7 @@ from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
 from mongomotor.odm.files.fields import FileField, GridFSProxy, ImageField, ImageGridFsProxy
-from mongomotor.odm.references.awaitables import AwaitableReference
+from mongomotor.odm.references.awaitables import AwaitableContainer, AwaitableReference
 from mongomotor.odm.references.fields import (
     AsyncLazyReference,
     BaseAsyncReferenceField,
@@ -34,8 +34,8 @@ __all__ = list(_mongoengine_fields)
 
 publish(
     __name__,
-    AsyncLazyReference, AwaitableReference, BaseAsyncReferenceField, CachedReferenceField,
-    ComplexBaseField, DictField, FileField, GenericLazyReferenceField, GenericReferenceField,
-    GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField, ListField, MapField,
-    ReferenceField, SequenceField, SortedListField,
+    AsyncLazyReference, AwaitableContainer, AwaitableReference, BaseAsyncReferenceField,
+    CachedReferenceField, ComplexBaseField, DictField, FileField, GenericLazyReferenceField,
+    GenericReferenceField, GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField,
+    ListField, MapField, ReferenceField, SequenceField, SortedListField,
 )  # fmt: skip

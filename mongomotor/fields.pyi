@@ -18,6 +18,9 @@ from mongomotor.odm.files.fields import GridFSError as GridFSError
 from mongomotor.odm.files.fields import GridFSProxy as GridFSProxy
 from mongomotor.odm.files.fields import ImageField as ImageField
 from mongomotor.odm.files.fields import ImageGridFsProxy as ImageGridFsProxy
+from mongomotor.odm.references.fields import AsyncLazyReference as AsyncLazyReference
+from mongomotor.odm.references.fields import AwaitableContainer as AwaitableContainer
+from mongomotor.odm.references.fields import AwaitableReference as AwaitableReference
 from mongomotor.odm.references.fields import CachedReferenceField as CachedReferenceField
 from mongomotor.odm.references.fields import DictField as DictField
 from mongomotor.odm.references.fields import GenericLazyReferenceField as GenericLazyReferenceField

@@ -142,6 +142,27 @@ async def test_what_needs_the_loaded_list_says_to_await_it(lane, operation, use)
     assert await post.tags == [a]  # nothing changed
 
 
+async def test_list_methods_say_to_await_the_list(lane):
+    a, b = await _tags("a", "b")
+    post = await _stored(tags=[a])
+    with pytest.raises(AttributeError, match=r"not loaded.*\(await doc\.tags\)\.append\(\.\.\.\)"):
+        post.tags.append(b)
+    with pytest.raises(AttributeError, match=r"\(await doc\.tags\)\.remove\(\.\.\.\)"):
+        post.tags.remove(a)
+    tags = await post.tags
+    tags.append(b)
+    tags[0] = b
+    await post.save()
+    stored = await ListPost.objects.get(pk=post.pk)
+    assert [t.name for t in await stored.tags] == ["b", "b"]
+    del (await stored.tags)[0]
+    await stored.save()
+    stored = await ListPost.objects.get(pk=post.pk)
+    stored.tags = [*await stored.tags, a]
+    await stored.save()
+    assert [t.name for t in await (await ListPost.objects.get(pk=post.pk)).tags] == ["b", "a"]
+
+
 async def test_in_place_concatenation_says_to_await_and_changes_nothing(lane):
     a, b = await _tags("a", "b")
     post = await _stored(tags=[a])

@@ -9,6 +9,7 @@ import pytest
 
 from mongomotor import Document, EmbeddedDocument
 from mongomotor.fields import (
+    AwaitableContainer,
     EmbeddedDocumentList,
     EmbeddedDocumentListField,
     FileField,
@@ -34,6 +35,9 @@ class SurfaceTeam(Document):
     name = StringField()
     members = ListField(GenericReferenceField())
     squad = ListField(ReferenceField("SurfacePlayer"))
+    # Annotated as the typing guide shows for references by class name.
+    coach: ReferenceField[SurfacePlayer | None] = ReferenceField("SurfacePlayer")
+    bench: ListField[AwaitableContainer[SurfacePlayer]] = ListField(ReferenceField("SurfacePlayer"))
     star = LazyReferenceField(SurfacePlayer)
     rival = LazyReferenceField("SurfacePlayer")
     notes = EmbeddedDocumentListField(SurfaceNote)
@@ -70,8 +74,10 @@ async def test_field_attributes_the_stubs_declare(lane):
     assert SurfaceTeam.rival.document_type is SurfacePlayer  # by class name too
     assert SurfaceTeam._fields_ordered[0] == "id" and "notes" in SurfaceTeam._fields_ordered
     ann = await SurfacePlayer(name="Ann").save()
-    team = await SurfaceTeam.objects.get(pk=(await SurfaceTeam(squad=[ann]).save()).pk)
+    team = await SurfaceTeam(squad=[ann], coach=ann, bench=[ann]).save()
+    team = await SurfaceTeam.objects.get(pk=team.pk)
     assert [p.name for p in await team.squad] == ["Ann"]  # a reference by class name
+    assert (await team.coach).name == "Ann" and [p.name for p in await team.bench] == ["Ann"]
 
 
 async def test_a_file_proxy_gridout_is_the_stored_file_once_got(lane):

@@ -8,9 +8,14 @@ from models import Comment, Post, User
 from typing_extensions import assert_type
 
 from mongomotor import Document, GenericReferenceField, ListField, ReferenceField, StringField
-from mongomotor.fields import EmbeddedDocumentList
+from mongomotor.fields import (
+    AsyncLazyReference,
+    AwaitableContainer,
+    AwaitableReference,
+    EmbeddedDocumentList,
+    LazyReferenceField,
+)
 from mongomotor.odm.files.gridfs import GridOut
-from mongomotor.odm.references.fields import AwaitableContainer, AwaitableReference
 
 
 class Team(Document):
@@ -18,7 +23,10 @@ class Team(Document):
     members = ListField(GenericReferenceField())
     captain = ReferenceField("Player")
     coach: ReferenceField[Player | None] = ReferenceField("Player")
+    owner: ReferenceField[Player] = ReferenceField("Player", required=True)
     squad: ListField[AwaitableContainer[Player]] = ListField(ReferenceField("Player"))
+    mascot = LazyReferenceField("Player")
+    manager: LazyReferenceField[Player] = LazyReferenceField("Player")
 
 
 class Player(Document):
@@ -57,6 +65,9 @@ async def by_name(team: Team) -> None:
     assert_type(await team.captain, Any)  # the class is not known: unchecked from here
     assert_type(await team.coach, Player | None)  # annotated: checked
     assert_type(await team.squad, list[Player])
+    assert_type(await team.owner, Player)
+    assert_type(team.mascot, AsyncLazyReference[Any] | None)
+    assert_type(team.manager, AsyncLazyReference[Player] | None)
     coach = await team.coach
     if coach is not None:
         coach.save()  # type: ignore[unused-coroutine]  # pyright: ignore[reportUnusedCoroutine]

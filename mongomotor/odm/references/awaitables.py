@@ -428,6 +428,11 @@ class AwaitableContainer(_NotLoaded):
             "list or dict is the value itself"
         )
 
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        raise AttributeError(self._whole_hint(f".{attr}(...)"))
+
     # A change, a concatenation or an ordering needs the loaded values: each says so.
     __add__ = __radd__ = __iadd__ = _refusing(" + [...]")
     __mul__ = __rmul__ = __imul__ = _refusing(" * n")
