@@ -118,18 +118,18 @@ async def _connected_database(label: str, settings: dict[str, Any]) -> AsyncIter
     settings.pop("db", None)
     before = aliases.registered_aliases() - {"default"}
     aside = aliases.set_aside("default")
-    mongomotor.connect(name, alias="default", **settings)
     try:
-        yield mongomotor.get_db()
+        mongomotor.connect(name, alias="default", **settings)
+        try:
+            yield mongomotor.get_db()
+        finally:
+            await _drop_databases(mongomotor.get_connection("default"), name)
     finally:
         try:
-            await _drop_databases(mongomotor.get_connection("default"), name)
+            for alias in sorted(aliases.registered_aliases() - before):
+                await mongomotor.disconnect(alias)
         finally:
-            try:
-                for alias in sorted(aliases.registered_aliases() - before):
-                    await mongomotor.disconnect(alias)
-            finally:
-                aliases.put_back(aside)
+            aliases.put_back(aside)  # also when connecting failed
 
 
 async def _mongomotor_db(

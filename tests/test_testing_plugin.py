@@ -200,6 +200,16 @@ async def test_a_test_database_inside_the_module(tags, archive, mongomotor_db):
     assert await Archived.objects.count() == 1  # the module's alias, untouched
 
 
+class TestSettingsThatCannotConnect:
+    @pytest.fixture
+    def mongomotor_settings(self):
+        return {"host": "mongodb://localhost", "driver": "no_such_driver"}
+
+    @pytest.mark.asyncio
+    async def test_fails_to_set_up(self, tags, mongomotor_db):
+        pass
+
+
 @pytest.mark.asyncio
 async def test_the_module_data_is_back_after_it(tags, archive):
     assert sorted(t.name for t in await Tag.objects.to_list()) == ["a", "b", "c"]
@@ -249,7 +259,9 @@ async def test_module_and_session_databases_share_data_and_keep_other_aliases(
     }
     files["conftest.py"] = SHARED_CONFTEST
     output, records = run_user_project(tmp_path, args, env, files)
-    assert "12 passed" in output and "error" not in output.lower(), output
+    assert "12 passed, 1 error" in output, output
+    assert "ERROR test_shared.py::TestSettingsThatCannotConnect" in output
+    assert "unknown driver 'no_such_driver'" in output
     scopes = [r.split(":", 1) for r in records]
     assert [what for what, _ in scopes].count("session") == 1  # seeded once
     assert [what for what, _ in scopes].count("module") == 1
