@@ -24,6 +24,7 @@ class NoDerefInitMixin:
     meta: ClassVar[dict[str, Any]]
     _meta: ClassVar[dict[str, Any]]
     _fields: ClassVar[dict[str, Any]]
+    _fields_ordered: ClassVar[tuple[str, ...]]
     _data: dict[str, Any]
     _initialised: bool
     _created: bool

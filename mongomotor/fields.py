@@ -6,6 +6,8 @@ MongoEngine's fields as they are, and mongomotor's wherever a value needs I/O
 (references, files, sequences).
 """
 
+# EmbeddedDocumentList: the value of an EmbeddedDocumentListField, named for annotations.
+from mongoengine.base.datastructures import EmbeddedDocumentList  # noqa: F401
 from mongoengine.fields import *  # noqa: F401,F403
 from mongoengine.fields import __all__ as _mongoengine_fields
 
@@ -17,7 +19,7 @@ from mongomotor.odm.files.fields import (
     ImageGridFsProxy,
 )
 from mongomotor.odm.files.metadata import load_file_metadata
-from mongomotor.odm.references.awaitables import AwaitableReference
+from mongomotor.odm.references.awaitables import AwaitableContainer, AwaitableReference
 from mongomotor.odm.references.fields import (
     AsyncLazyReference,
     BaseAsyncReferenceField,
@@ -39,8 +41,9 @@ __all__ = list(_mongoengine_fields)
 
 publish(
     __name__,
-    AsyncLazyReference, AwaitableReference, BaseAsyncReferenceField, CachedReferenceField,
-    ComplexBaseField, DictField, FileField, GenericLazyReferenceField, GenericReferenceField,
-    FileMetadataNotLoaded, GridFSProxy, ImageField, ImageGridFsProxy, LazyReferenceField,
-    ListField, MapField, ReferenceField, SequenceField, SortedListField, load_file_metadata,
+    AsyncLazyReference, AwaitableContainer, AwaitableReference, BaseAsyncReferenceField,
+    CachedReferenceField, ComplexBaseField, DictField, FileField, FileMetadataNotLoaded,
+    GenericLazyReferenceField, GenericReferenceField, GridFSProxy, ImageField, ImageGridFsProxy,
+    LazyReferenceField, ListField, MapField, ReferenceField, SequenceField, SortedListField,
+    load_file_metadata,
 )  # fmt: skip

@@ -153,11 +153,9 @@ CONCRETE = {
     "NoDerefInitMixin": ("Document", "EmbeddedDocument", "DynamicEmbeddedDocument"),
     "AsyncQuerySetMixin": ("QuerySet", "QuerySetNoCache"),
 }
-# Declared for the checkers only: indexing is typed for a loaded value (then a
-# list; the unloaded container has none), and a dynamic document's undeclared
-# attributes are ``Any`` (MongoEngine sets them as attributes, no __getattr__).
+# Declared for the checkers only: a dynamic document's undeclared attributes are
+# ``Any`` (MongoEngine sets them as attributes, no __getattr__).
 TYPING_ONLY = {
-    "AwaitableContainer.__getitem__",
     "DynamicDocument.__getattr__",
     "DynamicEmbeddedDocument.__getattr__",
 }

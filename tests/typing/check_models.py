@@ -12,6 +12,7 @@ from models import Comment, Post, Settings, Status, User, VideoPost
 from typing_extensions import assert_type
 
 from mongomotor import GridFSProxy, ImageGridFsProxy, QuerySet, QuerySetNoCache, StringField
+from mongomotor.fields import EmbeddedDocumentList
 from mongomotor.odm.references.fields import (
     AsyncLazyReference,
     AwaitableContainer,
@@ -38,7 +39,7 @@ def fields_on_an_instance(post: Post) -> None:
     assert_type(post.main_comment, Comment | None)
     assert_type(post.pinned, Comment)
     assert_type(post.comments, list[Comment])
-    assert_type(post.notes, list[Comment])
+    assert_type(post.notes, EmbeddedDocumentList[Comment])
     assert_type(post.ref_id, ObjectId | None)
     assert_type(post.token, UUID | None)
     assert_type(post.raw, bytes | None)

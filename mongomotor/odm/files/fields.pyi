@@ -30,6 +30,7 @@ class GridFSProxy:
     instance: Any
     db_alias: str
     collection_name: str
+    gridout: GridOut | None  # the stored file, once ``get()`` or ``read()`` loaded it
     @property
     def fs(self) -> GridFS: ...
     def get(self, grid_id: Any = None) -> Coroutine[Any, Any, GridOut | None]: ...

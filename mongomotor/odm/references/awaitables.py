@@ -26,6 +26,7 @@ from mongomotor.runtime.bridge import run_sync
 __all__ = [
     "NO_REFERENCE",
     "AwaitableContainer",
+    "AwaitableElement",
     "AwaitableReference",
     "ReferenceDict",
     "ReferenceList",
@@ -199,12 +200,7 @@ class AwaitableReference(_NotLoaded):
         if current is not self._raw:  # loaded or replaced since this was read
             return await getattr(instance, name)
         doc_cls, dbref = self._doc_cls, self._dbref
-        db = doc_cls._get_db()
-        database = getattr(dbref, "database", None)
-        if database and database != db.name:
-            db = db.client[database]
-        found = await get_loader().load(db, dbref.collection, [dbref.id], doc_cls._from_son)
-        doc = found.get(id_key(dbref.id))
+        doc = await self._fetch()
         if doc is None:
             raise doc_cls.DoesNotExist(
                 f"{owner_name(self._field, instance)} refers to {doc_cls.__name__} "
@@ -214,6 +210,16 @@ class AwaitableReference(_NotLoaded):
         if instance._data.get(name) is self._raw:
             instance._data[name] = doc
         return doc
+
+    async def _fetch(self) -> Any:
+        """The referenced document, through the batching loader; None if it does not exist."""
+        doc_cls, dbref = self._doc_cls, self._dbref
+        db = doc_cls._get_db()
+        database = getattr(dbref, "database", None)
+        if database and database != db.name:
+            db = db.client[database]
+        found = await get_loader().load(db, dbref.collection, [dbref.id], doc_cls._from_son)
+        return found.get(id_key(dbref.id))
 
     def _hint(self) -> str:
         where, name = owner_name(self._field, self._instance), self._field.name
@@ -266,10 +272,77 @@ def _target_of(leaf: Any, raw: Any) -> tuple[Any, DBRef] | None:
     return None
 
 
+class AwaitableElement(AwaitableReference):
+    """One element of an unloaded list or dict of references: ``await`` it for the document.
+
+        first = await post.tags[0]          # one query for that tag (batched)
+        post.tags[0].id                     # the stored id, no query
+
+    It gives what ``(await post.tags)[0]`` would: the document, or the DBRef of
+    a dangling reference (as MongoEngine leaves it in a list). Awaiting it
+    loads that document only; the list stays unloaded (``await post.tags``
+    loads it). If the list was loaded or changed since, it gives what the list
+    holds at that place now.
+    """
+
+    __slots__ = ("_key", "_container")
+
+    def __init__(
+        self, field: Any, instance: Any, raw: Any, target: tuple[Any, DBRef], key: Any
+    ) -> None:
+        super().__init__(field, instance, raw, target[0], target[1])
+        self._key = key
+        self._container = instance._data.get(field.name)
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._doc_cls is None:  # a bare DBRef in an untyped container
+            return _NotLoaded.__getattr__(self, attr)
+        return super().__getattr__(attr)
+
+    async def _load(self) -> Any:
+        instance, name, key = self._instance, self._field.name, self._key
+        container = instance._data.get(name)
+        if container is not self._container or self._doc_cls is None or not self._in_place():
+            return (await getattr(instance, name))[key]
+        doc = await self._fetch()
+        return self._dbref if doc is None else doc
+
+    def _in_place(self) -> bool:
+        try:
+            return self._container[self._key] is self._raw
+        except (IndexError, KeyError):
+            return False
+
+    def _hint(self) -> str:
+        where, name = owner_name(self._field, self._instance), self._field.name
+        return (
+            f"{where}[{self._key!r}] is not loaded: use `(await doc.{name}[{self._key!r}])"
+            f".{{attr}}`, or load the list with `await doc.{name}` (or `select_related()`) first"
+        )
+
+    def __repr__(self) -> str:
+        cls_name = self._doc_cls.__name__ if self._doc_cls is not None else "?"
+        return f"<AwaitableElement {cls_name} {self._dbref.id!r}>"
+
+
+def _refusing(use: str) -> Any:
+    """An operator of AwaitableContainer that says to await the container, then ``use`` it."""
+
+    def refuse(self: AwaitableContainer, *_: Any) -> Any:
+        raise TypeError(self._whole_hint(use))
+
+    return refuse
+
+
 class AwaitableContainer(_NotLoaded):
     """A list/dict of references not loaded yet: ``await`` it to get it loaded.
 
         tags = await post.tags
+        first = await post.tags[0]          # one element, as a single reference
+
+    Indexing gives awaitable elements that know their ids (slicing a list of
+    them); changing it, ``+``, ``<`` and iterating raise ``TypeError`` saying
+    to await it first.
     """
 
     __slots__ = ("_field", "_instance", "_owner")
@@ -330,7 +403,47 @@ class AwaitableContainer(_NotLoaded):
     # equals only lists and dicts, which are unhashable, so the rule holds.)
     __hash__ = object.__hash__
 
+    def __getitem__(self, key: Any) -> Any:
+        raw = self._raw()
+        if isinstance(key, slice) and not isinstance(raw, dict):
+            indexes = range(*key.indices(len(raw)))
+            return [self._element(index, raw[index]) for index in indexes]
+        return self._element(key, raw[key])
+
+    def _element(self, key: Any, value: Any) -> Any:
+        if value is None or isinstance(value, BaseDocument):
+            return as_awaitable(value)
+        if isinstance(value, (list, tuple)) or (isinstance(value, dict) and "_ref" not in value):
+            raise TypeError(self._whole_hint(f"[{key!r}]"))  # a container in a container
+        target = _target_of(leaf_field(self._field.field), value)
+        if target is not None:
+            return AwaitableElement(self._field, self._instance, value, target, key)
+        return Ready(value)
+
+    def _whole_hint(self, use: str) -> str:
+        where, name = owner_name(self._field, self._instance), self._field.name
+        return (
+            f"{where} holds references that are not loaded: await it first, "
+            f"`(await doc.{name}){use}` (or `select_related()`); the loaded "
+            "list or dict is the value itself"
+        )
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        raise AttributeError(self._whole_hint(f".{attr}(...)"))
+
+    # A change, a concatenation or an ordering needs the loaded values: each says so.
+    __add__ = __radd__ = __iadd__ = _refusing(" + [...]")
+    __mul__ = __rmul__ = __imul__ = _refusing(" * n")
+    __lt__ = __le__ = __gt__ = __ge__ = _refusing(" < other")
+    __setitem__ = _refusing("[key] = value")
+    __delitem__ = _refusing(".pop(key)")
+
     def __iter__(self) -> Any:
+        raise TypeError(self._hint())
+
+    def __reversed__(self) -> Any:
         raise TypeError(self._hint())
 
     def __repr__(self) -> str:

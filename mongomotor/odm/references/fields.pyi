@@ -3,7 +3,7 @@
 # Types of mongomotor.odm.references.fields: a reference reads as an awaitable that
 # knows its id; awaiting it gives the document (see docs/guide/typing.rst).
 from collections.abc import Awaitable, Generator, Iterator
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, SupportsIndex, TypeVar, overload
 
 from bson import DBRef, ObjectId
 
@@ -54,12 +54,18 @@ class AwaitableReference(Generic[_R_co]):
 class AwaitableContainer(Generic[_D_co]):
     """``post.tags`` for ``ListField(ReferenceField(Tag))``: ``await`` it for ``list[Tag]``.
 
-    Iterating and indexing work once loaded (``select_related``); before, they raise.
+    ``post.tags[0]`` is a reference (``await`` it; ``.id`` needs no query), loaded
+    or not; a slice a list of them. Iterating works once loaded
+    (``select_related``) and raises before; ``+``, ordering and changes need
+    ``await post.tags`` first (they are not declared).
     """
 
     def __await__(self) -> Generator[Any, None, list[_D_co]]: ...
     def __iter__(self) -> Iterator[_D_co]: ...
-    def __getitem__(self, index: int) -> _D_co: ...
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> AwaitableReference[_D_co]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[AwaitableReference[_D_co]]: ...
     def __len__(self) -> int: ...
     def __contains__(self, item: object) -> bool: ...
 
@@ -154,7 +160,13 @@ class GenericReferenceField(_Field[AwaitableReference[Any]]):
     ) -> None: ...
 
 class LazyReferenceField(_Field[AsyncLazyReference[_D] | None]):
+    document_type: type[_D]
+    @overload
     def __init__(self, document_type: type[_D], *args: Any, **kwargs: Any) -> None: ...
+    @overload
+    def __init__(
+        self: LazyReferenceField[Any], document_type: str, *args: Any, **kwargs: Any
+    ) -> None: ...
     def __set__(
         self,
         instance: NoDerefInitMixin,
@@ -162,11 +174,16 @@ class LazyReferenceField(_Field[AsyncLazyReference[_D] | None]):
     ) -> None: ...
 
 class GenericLazyReferenceField(_Field[Any]): ...
-class ComplexBaseField(_Field[_T]): ...
+class ComplexBaseField(_Field[_T]):
+    field: Any  # the field of the values (``ListField(IntField())``), or None
 
 class ListField(ComplexBaseField[_T]):
     """``ListField(StringField())`` holds ``list[str]``; of references, an awaitable container."""
 
+    @overload
+    def __init__(
+        self: ListField[AwaitableContainer[Any]], field: GenericReferenceField, **kwargs: Any
+    ) -> None: ...
     @overload
     def __init__(
         self: ListField[AwaitableContainer[_D]], field: ReferenceField[_D], **kwargs: Any
@@ -184,6 +201,10 @@ class ListField(ComplexBaseField[_T]):
     def __set__(self, instance: NoDerefInitMixin, value: Any) -> None: ...
 
 class SortedListField(ListField[_T]):
+    @overload
+    def __init__(
+        self: SortedListField[AwaitableContainer[Any]], field: GenericReferenceField, **kwargs: Any
+    ) -> None: ...
     @overload
     def __init__(
         self: SortedListField[AwaitableContainer[_D]], field: ReferenceField[_D], **kwargs: Any
