@@ -30,7 +30,6 @@ Fixtures run on pytest-asyncio's loops (function-scoped ones included).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import re
 import uuid
@@ -210,11 +209,7 @@ def without_database(uri: str) -> str:
 
 
 async def _drop_databases(client: Any, name: str) -> None:
-    for db in await _maybe_await(client.list_database_names()):
+    # ``get_connection()`` in a coroutine has PyMongo's async API on every driver.
+    for db in await client.list_database_names():
         if db == name or db.startswith(f"{name}_"):
-            await _maybe_await(client.drop_database(db))
-
-
-async def _maybe_await(value: Any) -> Any:
-    # A driver's client answers with an awaitable; mongomock's with the value.
-    return await value if inspect.isawaitable(value) else value
+            await client.drop_database(db)
