@@ -153,6 +153,9 @@ class RawPyMongoSync(SyncContestant):
         posts = self.db[models.POSTS]
         return sum(posts.find_one({"_id": i}) is not None for i in self.post_ids[: self.sizes.get])
 
+    def get_one(self, post_id: Any) -> Any:
+        return self.db[models.POSTS].find_one({"_id": post_id})
+
     def iterate(self) -> int:
         return sum(1 for _ in self.db[models.POSTS].find({}))
 
@@ -200,6 +203,9 @@ class SyncMongoEngine(SyncContestant):
     def get_by_id(self) -> int:
         Post = self.models.Post
         return sum(Post.objects.get(id=i) is not None for i in self.post_ids[: self.sizes.get])
+
+    def get_one(self, post_id: Any) -> Any:
+        return self.models.Post.objects.get(id=post_id)
 
     def iterate(self) -> int:
         return sum(1 for _ in self.models.Post.objects)
