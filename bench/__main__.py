@@ -406,13 +406,13 @@ def main(argv: list[str] | None = None) -> int:
                              "time of the client's process")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--loop", choices=LOOPS, default="asyncio",
-                        help="the event loop of every async contestant (default asyncio)")  # fmt: skip
+                        help="the async contestants' event loop (default asyncio)")  # fmt: skip
     parser.add_argument("--icount", action="store_true",
-                        help="instructions per operation under valgrind, instead of times")  # fmt: skip
+                        help="instructions per operation under valgrind, not times")  # fmt: skip
     parser.add_argument("--icount-repeat", type=int, default=1, metavar="N",
-                        help="count each figure N times (shows the counts' own noise)")  # fmt: skip
+                        help="count each figure N times (shows the counts' noise)")  # fmt: skip
     parser.add_argument("--latency", action="store_true",
-                        help="each reply delayed 1 ms: concurrent gets, async vs 8 threads")  # fmt: skip
+                        help="1 ms per reply: concurrent gets, async vs 8 threads")  # fmt: skip
     args = parser.parse_args(argv)
     if args.icount:
         return main_icount(args)

@@ -136,6 +136,19 @@ class RawPyMongoAsync(AsyncContestant):
         return len([(post["title"], authors[post["author"]]["name"]) for post in posts])
 
 
+class RawPyMongoAsyncLean(RawPyMongoAsync):
+    """``AsyncMongoClient`` on mongomotor's lean transport, no ODM: the transport's own cost."""
+
+    key = "raw lean"
+    name = "raw PyMongo async on mongomotor's lean transport"
+
+    async def open(self) -> None:
+        from mongomotor.drivers.lean_transport import LeanPool
+
+        self.client = pymongo.AsyncMongoClient(self.uri, _pool_class=LeanPool)
+        self.db = self.client[models.DB_NAME]
+
+
 class RawPyMongoSync(SyncContestant):
     """PyMongo's sync ``MongoClient``, no ODM: the sync floor."""
 
@@ -264,4 +277,11 @@ def local_contestants(
         MongoMotor("pymongo", uri, sizes, loop),
         MongoMotor("motor", uri, sizes, loop),
     ]
+
+
+def every_contestant(
+    uri: str, sizes: Sizes, loop: asyncio.AbstractEventLoop
+) -> list[Contestant]:
+    """The local contestants and those only the instruction counts show."""
+    return local_contestants(uri, sizes, loop) + [RawPyMongoAsyncLean(uri, sizes, loop)]
 

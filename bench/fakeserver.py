@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", type=int, default=models.N_BIG, help="documents in the big set")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds, then stop")
     parser.add_argument("--delay-ms", type=float, default=0.0,
-                        help="each reply waits this long (per connection, as a network would)")  # fmt: skip
+                        help="each reply waits this long (per connection)")  # fmt: skip
     args = parser.parse_args(argv)
     serve(args.posts, args.big, args.time_limit, args.delay_ms / 1000)
     return 0

@@ -48,12 +48,12 @@ LOOPS = ("asyncio", "uvloop")
 
 
 def make_loop(kind: str = "asyncio") -> asyncio.AbstractEventLoop:
-    """A new event loop: ``asyncio``'s default or ``uvloop`` (what ``uvicorn --loop uvloop`` runs)."""
+    """A new event loop: asyncio's default, or ``uvloop`` (as ``uvicorn --loop uvloop`` runs)."""
     if kind == "uvloop":
         try:
             import uvloop  # optional: in the bench and test extras
         except ImportError:
-            raise SystemExit("--loop uvloop needs uvloop: pip install 'mongomotor[bench]'") from None
+            raise SystemExit("--loop uvloop needs uvloop: pip install uvloop") from None
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
 

@@ -3,9 +3,11 @@
 Each (contestant, workload) runs in a child process under
 ``valgrind --tool=callgrind``. The child connects, runs the workload once
 uncounted (connections made, caches filled), then runs it ``k`` times and
-``3k`` times, each inside ``operator.call``: callgrind collects only inside
-that C function and dumps its count when it returns, so imports and start-up
-are never counted. Per operation: ``(I(3k) - I(k)) / (2k * ops per run)``.
+``3k`` times, each inside ``operator.call``: callgrind dumps its counters as
+that C function starts and as it returns, so the dump taken at the return
+holds exactly what the call ran, in every thread of the process (Motor's
+executor, PyMongo's monitors), and imports and start-up are never counted.
+Per operation: ``(I(3k) - I(k)) / (2k * ops per run)``.
 
 Counts do not depend on what else the machine does, unlike times on a shared
 machine; they repeat to within a fraction of a percent (see ``--icount-repeat``).
@@ -60,6 +62,7 @@ class Spec:
 SPECS = [
     Spec("raw sync", "raw sync", is_async=False),
     Spec("raw async", "raw async"),
+    Spec("raw lean", "raw lean"),
     Spec("ME sync", "ME sync", is_async=False),
     Spec("mm/pymongo", "mm/pymongo"),
     Spec("mm/pymongo stock", "mm/pymongo", (("MONGOMOTOR_TRANSPORT", "pymongo"),)),
@@ -70,21 +73,26 @@ SUMMARY = re.compile(rb"^(?:summary|totals):\s*(\d+)", re.M)
 
 
 def callgrind_command(out_file: Path) -> list[str]:
+    # Collection stays on in every thread (Motor's and PyMongo's threads count too);
+    # a dump as each ``operator.call`` starts and ends cuts out what it ran.
     return [
-        "valgrind", "--tool=callgrind", "--collect-atstart=no",
-        "--toggle-collect=_operator_call", "--dump-after=_operator_call",
+        "valgrind", "--tool=callgrind",
+        "--dump-before=_operator_call", "--dump-after=_operator_call",
         "--dump-instr=no", "--compress-strings=no", f"--callgrind-out-file={out_file}",
     ]  # fmt: skip
 
 
 def dumped_counts(out_file: Path) -> list[int]:
-    """Instructions of each counted call, in order (callgrind numbers its dumps .1, .2, ...)."""
+    """Instructions of each counted call, in order (the dumps taken as a call returns)."""
     counts = []
     parts = sorted(
         out_file.parent.glob(out_file.name + ".*"), key=lambda p: int(p.suffix.lstrip("."))
     )
     for part in parts:
-        match = SUMMARY.search(part.read_bytes())
+        text = part.read_bytes()
+        if b"--dump-after=" not in text.split(b"\nevents:", 1)[0]:
+            continue  # the dump taken as a call starts: what ran before it
+        match = SUMMARY.search(text)
         counts.append(int(match.group(1)) if match else 0)
     return counts
 
@@ -99,7 +107,8 @@ def count_one(spec: Spec, method: str, uri: str, loop: str, workdir: Path) -> fl
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
-        raise RuntimeError(f"{spec.column} / {method}: exit {done.returncode}: {done.stderr[-800:]}")
+        raise RuntimeError(f"{spec.column} / {method}: exit {done.returncode}: "
+                           f"{done.stderr[-800:]}")
     counts = dumped_counts(out_file)
     if len(counts) != 2:
         raise RuntimeError(f"{spec.column} / {method}: expected 2 counted calls, got {counts}")
@@ -191,11 +200,11 @@ def repeat(fn: Callable[[], Any], times: int) -> None:
 
 
 def child(key: str, method: str, k: int, uri: str, loop_kind: str) -> None:
-    from bench.contestants import AsyncContestant, local_contestants
+    from bench.contestants import AsyncContestant, every_contestant
 
     loop = make_loop(loop_kind)
     asyncio.set_event_loop(loop)
-    (contestant,) = [c for c in local_contestants(uri, ICOUNT_SIZES, loop) if c.key == key]
+    (contestant,) = [c for c in every_contestant(uri, ICOUNT_SIZES, loop) if c.key == key]
     contestant.start()
     workload = getattr(contestant, method)
     if isinstance(contestant, AsyncContestant):

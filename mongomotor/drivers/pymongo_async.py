@@ -12,6 +12,7 @@ from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
 from mongomotor.bridge import in_bridge
+from mongomotor.drivers import lean_transport
 from mongomotor.drivers.facade import Backend, SyncClient
 
 T = TypeVar("T")
@@ -21,7 +22,7 @@ class PyMongoAsyncBackend(Backend):
     name = "pymongo"
 
     def create_client(self, settings: dict[str, Any]) -> AsyncMongoClient:
-        return AsyncMongoClient(**settings)
+        return AsyncMongoClient(**{**lean_transport.client_options(), **settings})
 
     async def close_client(self, client: AsyncMongoClient) -> None:
         await client.close()
