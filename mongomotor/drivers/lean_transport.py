@@ -7,10 +7,11 @@ PyMongo's async client receives each reply through two new tasks (one reads,
 one polls the connection's cancellation flag every 0.5 s) joined by
 ``asyncio.wait``, and sends through ``asyncio.wait_for``, which runs a task of
 its own when a socket timeout is set. Per round trip that is about eight
-turns of the loop and most of the instructions the async client spends above
+turns of the loop and half the instructions the async client spends above
 the sync one. Here the operation's own task waits on the protocol's reply
-future directly; one timer handle per read stands in for the poll task and
-the timeout, so the loop wakes the task once, when the reply is complete.
+future directly: a timer fails it when a timeout is set, and the connection's
+cancellation context fails it when the pool interrupts the connection, so the
+loop wakes the task once, when the reply is complete.
 
 What stays PyMongo's: the protocol (framing, buffers, pausing), message
 encoding and reply decoding, the pool, checkout, handshake, authentication,
@@ -38,7 +39,7 @@ from pymongo.asynchronous.pool import AsyncConnection, Pool
 from pymongo.compression_support import decompress
 from pymongo.errors import ProtocolError, _OperationCancelled
 from pymongo.message import _UNPACK_REPLY
-from pymongo.network_layer import _POLL_TIMEOUT
+from pymongo.pool_shared import _CancellationContext
 
 log = logging.getLogger("mongomotor.transport")
 
@@ -82,8 +83,14 @@ class LeanPool(Pool):
 
     async def connect(self, handler: Any = None) -> AsyncConnection:
         conn = await super().connect(handler)
-        if not self.is_sdam and type(conn) is AsyncConnection:
-            conn.__class__ = LeanConnection  # same layout: the methods below change, no state
+        if (
+            not self.is_sdam
+            and type(conn) is AsyncConnection
+            and type(conn.cancel_context) is _CancellationContext
+        ):
+            # Same layouts: only the methods change, no state is copied.
+            conn.__class__ = LeanConnection
+            conn.cancel_context.__class__ = _WakingContext
         return conn
 
 
@@ -122,13 +129,23 @@ class LeanConnection(AsyncConnection):
         protocol._max_message_size = max_size = self.max_message_size
         if transport.is_closing():
             raise OSError("connection is already closed")
-        waiter = asyncio.get_running_loop().create_future()
+        context = self.cancel_context
+        if context.cancelled:
+            raise _OperationCancelled("operation cancelled")
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         protocol._pending_messages.append(waiter)
-        watch = _ReadWatch(waiter, self.cancel_context, _deadline(protocol))
+        deadline = _deadline(protocol)
+        timer = None
+        if deadline is not None:
+            timer = loop.call_later(max(deadline - time.monotonic(), 0.0), _time_out, waiter)
+        context.waiter = waiter
         try:
             message = await waiter
         finally:
-            watch.stop()
+            context.waiter = None
+            if timer is not None:
+                timer.cancel()
             if waiter in protocol._done_messages:
                 protocol._done_messages.remove(waiter)
         if not message:
@@ -154,33 +171,33 @@ def _deadline(protocol: Any) -> float | None:
     return None
 
 
-class _ReadWatch:
-    """One timer per read: fails the reply's future when the deadline passes or the
-    connection's cancellation context is cancelled (checked as often as PyMongo's poll)."""
+def _time_out(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError("timed out"))
 
-    __slots__ = ("waiter", "context", "deadline", "handle")
 
-    def __init__(self, waiter: Any, context: Any, deadline: float | None) -> None:
-        self.waiter = waiter
-        self.context = context
-        self.deadline = deadline
-        self.handle: Any = None
-        self.check()
+def _interrupt(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(_OperationCancelled("operation cancelled"))
 
-    def check(self) -> None:
+
+class _WakingContext(_CancellationContext):
+    """PyMongo's cancellation flag of a connection, which also fails the read waiting on it.
+
+    The pool cancels the contexts of the connections in use when it is reset
+    (``interrupt_connections``); PyMongo's reader polls the flag every 0.5 s,
+    this one is told at once.
+    """
+
+    waiter: asyncio.Future | None = None
+
+    def cancel(self) -> None:
+        super().cancel()
         waiter = self.waiter
-        if waiter.done():
+        if waiter is None or waiter.done():
             return
-        deadline = self.deadline
-        now = time.monotonic() if deadline is not None else 0.0
-        if deadline is not None and now >= deadline:
-            waiter.set_exception(TimeoutError("timed out"))
-        elif self.context.cancelled:
-            waiter.set_exception(_OperationCancelled("operation cancelled"))
-        else:
-            delay = _POLL_TIMEOUT if deadline is None else min(_POLL_TIMEOUT, deadline - now)
-            self.handle = waiter.get_loop().call_later(delay, self.check)
-
-    def stop(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        loop = waiter.get_loop()
+        if asyncio._get_running_loop() is loop:
+            _interrupt(waiter)
+        else:  # cancelled from another thread: the future belongs to its loop
+            loop.call_soon_threadsafe(_interrupt, waiter)
