@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 from typing import Any
 
+import bson
 import mongoengine.connection
 import pymongo
 import pytest
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 from pymongo import AsyncMongoClient, DeleteOne, InsertOne, UpdateOne, monitoring
 from pymongo.asynchronous.pool import AsyncConnection
 from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.network_layer import PyMongoProtocol
 
 from mongomotor.drivers import lean_transport
 from mongomotor.drivers.lean_transport import LeanConnection, LeanPool
@@ -403,3 +406,52 @@ def test_an_unproven_pymongo_uses_the_stock_path_and_says_so_once(monkeypatch, c
     assert len([r for r in caplog.records if "99.0.0" in r.getMessage()]) == 1
     monkeypatch.undo()
     assert lean_transport.client_options() == {"_pool_class": LeanPool}
+
+
+# -- reading pauses for a reply nobody waits for, as PyMongo's does ----------------------
+
+
+def op_msg(request_id: int, document: dict) -> bytes:
+    body = b"\0\0\0\0" + b"\0" + bson.encode(document)  # flagBits, section kind 0
+    return struct.pack("<iiii", 16 + len(body), request_id, 0, 2013) + body
+
+
+async def test_a_reply_nobody_waits_for_is_held_and_reading_paused():
+    """Three replies sent unasked (an exhaust stream): one is held, the rest wait in the socket."""
+    replies = b"".join(op_msg(n, {"ok": 1, "n": n}) for n in (1, 2, 3))
+    served = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(replies)
+        await writer.drain()
+        await served.wait()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_connection(lambda: PyMongoProtocol(), "127.0.0.1", port)
+    try:
+        lean_transport._pause_only_unawaited(protocol)
+        for _ in range(50):
+            if protocol._done_messages:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert len(protocol._done_messages) == 1 and not transport.is_reading()
+        # A reader waiting when its reply completes: no pause.
+        waiter = loop.create_future()
+        protocol._pending_messages.append(waiter)
+        first, _ = await protocol.read(None, 1 << 20)  # the held one; resumes reading
+        assert bson.decode(bytes(first)[5:])["n"] == 1
+        await asyncio.wait_for(waiter, 5)
+        protocol._done_messages.remove(waiter)  # as the lean reader does
+        assert bson.decode(bytes(waiter.result()[3])[5:])["n"] == 2
+        assert transport.is_reading()
+        third, _ = await protocol.read(None, 1 << 20)
+        assert bson.decode(bytes(third)[5:])["n"] == 3
+    finally:
+        served.set()
+        transport.close()
+        server.close()
+        await server.wait_closed()
