@@ -40,7 +40,7 @@ from bench.harness import LOOPS, SMOKE, Run, Sizes, expected, make_loop
 URI_ENV = "MONGOMOTOR_BENCH_URI"
 REFERENCE = "ME sync"
 LEGACY = "mm 0.17.3"
-OURS = ("mm/pymongo", "mm/motor")
+OURS = ("mm/pymongo", "mm/stock", "mm/motor")
 CLOCKS = ("wall", "cpu")
 FAKE_SERVER_LIMIT = 3600.0  # seconds: the fake server stops by itself after this
 
@@ -411,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="instructions per operation under valgrind, not times")  # fmt: skip
     parser.add_argument("--icount-repeat", type=int, default=1, metavar="N",
                         help="count each figure N times (shows the counts' noise)")  # fmt: skip
+    parser.add_argument("--only", metavar="KEYS",
+                        help="--icount: these columns only, comma-separated")  # fmt: skip
     parser.add_argument("--latency", action="store_true",
                         help="1 ms per reply: concurrent gets, async vs 8 threads")  # fmt: skip
     args = parser.parse_args(argv)
@@ -437,11 +439,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_icount(args: argparse.Namespace) -> int:
-    from bench.icount import ICOUNT_SIZES, icount_report, run_icount
+    from bench.icount import ICOUNT_SIZES, SPECS, icount_report, run_icount
+
+    specs = SPECS
+    if args.only:
+        wanted = [key.strip() for key in args.only.split(",")]
+        specs = [spec for spec in SPECS if spec.column in wanted]
+        if len(specs) != len(wanted):
+            raise SystemExit(f"--only: choose among {', '.join(s.column for s in SPECS)}")
 
     start = time.perf_counter()
     with fake_server(ICOUNT_SIZES) as uri:
-        result = run_icount(uri, args.loop, args.icount_repeat)
+        result = run_icount(uri, args.loop, args.icount_repeat, specs)
     print(icount_report(result, args.loop))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     if args.json:

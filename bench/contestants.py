@@ -267,6 +267,26 @@ class MongoMotor(OdmWorkloads, AsyncContestant):
         return len([(post.title, post.author.name) for post in posts])
 
 
+class MongoMotorStockTransport(MongoMotor):
+    """This mongomotor on the pymongo driver, on PyMongo's own async transport."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__("pymongo", *args)
+        self.key = "mm/stock"
+        self.name = "mongomotor (this tree), pymongo driver, PyMongo's own transport"
+        self.alias = "bench_stock"
+        self.models = models.make_models(
+            mongomotor.Document, mongomotor.fields, self.alias, "Stock"
+        )
+
+    async def open(self) -> None:
+        from pymongo.asynchronous.pool import Pool  # PyMongo's pool: the lean one stays out
+
+        mongomotor.connect(
+            models.DB_NAME, alias=self.alias, host=self.uri, driver="pymongo", _pool_class=Pool
+        )
+
+
 def local_contestants(
     uri: str, sizes: Sizes, loop: asyncio.AbstractEventLoop
 ) -> list[Contestant]:
@@ -275,6 +295,7 @@ def local_contestants(
         RawPyMongoSync(uri, sizes),
         SyncMongoEngine(uri, sizes),
         MongoMotor("pymongo", uri, sizes, loop),
+        MongoMotorStockTransport(uri, sizes, loop),
         MongoMotor("motor", uri, sizes, loop),
     ]
 

@@ -65,7 +65,7 @@ SPECS = [
     Spec("raw lean", "raw lean"),
     Spec("ME sync", "ME sync", is_async=False),
     Spec("mm/pymongo", "mm/pymongo"),
-    Spec("mm/pymongo stock", "mm/pymongo", (("MONGOMOTOR_TRANSPORT", "pymongo"),)),
+    Spec("mm/stock", "mm/pymongo", (("MONGOMOTOR_TRANSPORT", "pymongo"),)),
     Spec("mm/motor", "mm/motor"),
 ]
 
@@ -157,19 +157,19 @@ def icount_report(result: dict, loop: str) -> str:
         f"\ninstructions per operation of the client process (callgrind; (I(3k) - I(k)) / 2k; "
         f"{loop} loop for async contestants), in thousands",
     ]
-    head = f"{'workload':34}" + "".join(f"{c:>18}" for c in columns)
+    head = f"{'workload':34}" + "".join(f"{c:>14}" for c in columns)
     out += [head, "-" * len(head)]
     for method, text, _ in ICOUNT_WORKLOADS:
         cells = []
         for column in columns:
             values = table[column].get(method)
             if not values:
-                cells.append(f"{'-':>18}")
+                cells.append(f"{'-':>14}")
                 continue
             mid = sorted(values)[len(values) // 2] / 1000
             noise = (max(values) - min(values)) / 1000
             cell = f"{mid:.1f}" + (f" ±{noise / 2:.1f}" if len(values) > 1 else "")
-            cells.append(f"{cell:>18}")
+            cells.append(f"{cell:>14}")
         out.append(f"{text.format(**ICOUNT_SIZES.as_dict()):34}" + "".join(cells))
     for bottom in ("ME sync", "raw sync"):
         if bottom not in table:
@@ -184,7 +184,7 @@ def icount_report(result: dict, loop: str) -> str:
                 values = table[column].get(method)
                 ratio = f"{sorted(values)[len(values) // 2] / sorted(base)[len(base) // 2]:.2f}" \
                     if values else "-"
-                cells.append(f"{ratio:>18}")
+                cells.append(f"{ratio:>14}")
             out.append(f"{text.format(**ICOUNT_SIZES.as_dict()):34}" + "".join(cells))
     for error in result["errors"]:
         out.append(f"error: {error}")

@@ -31,19 +31,21 @@ def test_bench_smoke_run_compares_every_contestant(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["errors"] == {}
-    assert results["contestants"] == ["raw async", "raw sync", "ME sync", "mm/pymongo", "mm/motor"]
+    assert results["contestants"] == [
+        "raw async", "raw sync", "ME sync", "mm/pymongo", "mm/stock", "mm/motor"
+    ]  # fmt: skip
 
     workloads = ["get_by_id", "iterate", "insert", "concurrent_get", "with_authors"]
     for clock in ("wall", "cpu"):
-        for ours in ("mm/pymongo", "mm/motor", "raw async", "raw sync"):
+        for ours in ("mm/pymongo", "mm/stock", "mm/motor", "raw async", "raw sync"):
             for workload in workloads:
                 ratios = results["ratios"][clock][f"{ours} ÷ ME sync | {workload}"]
                 assert len(ratios) == 1 and ratios[0] > 0
-    for ours in ("mm/pymongo", "mm/motor"):
+    for ours in ("mm/pymongo", "mm/stock", "mm/motor"):
         assert results["ratios"]["wall"][f"{ours} ÷ raw async | loop_stall"][0] > 0
         (stall,) = results["stalls"][ours].values()
         assert stall["wakeups"] >= 1 and stall["max_ms"] >= stall["p99_ms"] > 0
-    assert set(results["stalls"]) == {"raw async", "mm/pymongo", "mm/motor"}  # the loop owners
+    assert set(results["stalls"]) == {"raw async", "mm/pymongo", "mm/stock", "mm/motor"}
 
     assert "headline: mongomotor on the pymongo driver" in done.stdout
     assert "mongomotor 0.17.3: left out (--no-legacy)" in done.stdout
@@ -62,7 +64,9 @@ def test_bench_latency_mode_on_uvloop_compares_every_contestant(tmp_path: Path) 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["loop"] == "uvloop"
-    assert set(results["latency"]) == {"raw async", "raw sync", "ME sync", "mm/pymongo", "mm/motor"}
+    assert set(results["latency"]) == {
+        "raw async", "raw sync", "ME sync", "mm/pymongo", "mm/stock", "mm/motor"
+    }  # fmt: skip
     for seconds in results["latency"].values():
         # 10 gets, 1 ms each: never faster than one delayed reply
         assert len(seconds) == 2 and all(s >= 0.001 for s in seconds)
