@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import ssl
 import struct
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import bson
 import mongoengine.connection
@@ -231,6 +236,57 @@ async def test_compressed_replies_read_the_same(server_uri):
     )
     assert seen["lean"][0] == seen["stock"][0]
     assert seen["lean"][1].commands == seen["stock"][1].commands
+
+
+class TlsFront:
+    """A TLS-terminating proxy on loopback in front of the wire server (self-signed cert)."""
+
+    def __init__(self, target_uri: str, workdir: Path) -> None:
+        parts = urlsplit(target_uri)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 27017)
+        self.cert, self.key = workdir / "cert.pem", workdir / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-keyout", str(self.key), "-out", str(self.cert)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        self.server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> str:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        self.server = await asyncio.start_server(self.relay, "127.0.0.1", 0, ssl=context)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"mongodb://localhost:{port}/?tls=true&tlsCAFile={self.cert}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(1 << 16):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, ssl.SSLError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+
+
+async def test_tls_connections_read_the_same(server_uri, tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (it makes the TLS proxy's certificate)")
+    async with TlsFront(server_uri, tmp_path) as tls_uri:
+        seen = await run_both(tls_uri, lambda client: mixed_operations(client, "tls"))
+    assert seen["lean"][0] == seen["stock"][0]
+    assert seen["lean"][1].commands == seen["stock"][1].commands
+    assert len(seen["lean"][1].commands) > 30
 
 
 # -- faults: timeouts, cancellation, interrupted connections, pool limits -----------------
