@@ -511,3 +511,37 @@ async def test_a_reply_nobody_waits_for_is_held_and_reading_paused():
         transport.close()
         server.close()
         await server.wait_closed()
+
+
+async def reset_in_flight(uri: str, transport: str, operation: str) -> Any:
+    """Reset the connection under an operation in flight; what the user gets."""
+    recorder = Recorder()
+    with FaultProxy(uri, lifetime=60) as proxy:
+        client = client_for(transport, proxy.uri, recorder)
+        try:
+            coll = await seeded(client, f"reset_{transport}")
+            proxy.stall()
+            call = coll.find_one({"_id": 1}) if operation == "read" else coll.insert_one({"_id": 3})
+            task = asyncio.ensure_future(call)
+            await asyncio.sleep(0.2)
+            proxy.reset()
+            proxy.resume()
+            try:
+                outcome: Any = await asyncio.wait_for(task, 10)
+                outcome = outcome if operation == "read" else outcome.inserted_id
+            except PyMongoError as exc:
+                outcome = type(exc)
+            stored = await coll.count_documents({})
+            await coll.drop()
+        finally:
+            await client.close()
+    return outcome, stored, [e[:2] for e in recorder.commands if e[1] in ("find", "insert")]
+
+
+@pytest.mark.parametrize("operation", ["read", "write"])
+async def test_a_reset_under_an_operation_retries_as_pymongo_does(server_uri, operation):
+    stock = await reset_in_flight(server_uri, "stock", operation)
+    lean = await reset_in_flight(server_uri, "lean", operation)
+    assert lean == stock
+    if operation == "read":
+        assert lean[0] == {"_id": 1, "v": "one"}  # retried on a new connection
