@@ -12,6 +12,9 @@ asserted; each run's document count is.
     python -m bench --server nx        # nx-27017, 5 rounds
     python -m bench --rounds 3 --no-legacy
     python -m bench --smoke            # tiny sizes, 1 round (the test uses it)
+    python -m bench --loop uvloop      # async contestants on uvloop
+    python -m bench --icount           # instructions per op under valgrind (bench.icount)
+    python -m bench --latency          # 1 ms per reply: concurrent gets (bench.latency)
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from typing import Any
 from bench import models
 from bench.contestants import WORKLOADS, Contestant, local_contestants
 from bench.fakeserver import round_trip
-from bench.harness import SMOKE, Run, Sizes, expected
+from bench.harness import LOOPS, SMOKE, Run, Sizes, expected, make_loop
 
 URI_ENV = "MONGOMOTOR_BENCH_URI"
 REFERENCE = "ME sync"
 LEGACY = "mm 0.17.3"
-OURS = ("mm/pymongo", "mm/motor")
+OURS = ("mm/pymongo", "mm/stock", "mm/motor")
 CLOCKS = ("wall", "cpu")
 FAKE_SERVER_LIMIT = 3600.0  # seconds: the fake server stops by itself after this
 
@@ -80,10 +83,11 @@ class Results:
 
 
 @contextlib.contextmanager
-def fake_server(sizes: Sizes) -> Iterator[str]:
+def fake_server(sizes: Sizes, delay_ms: float = 0.0) -> Iterator[str]:
     command = [
         sys.executable, "-m", "bench.fakeserver", "--posts", str(sizes.posts),
         "--big", str(sizes.big), "--time-limit", str(FAKE_SERVER_LIMIT),
+        "--delay-ms", str(delay_ms),
     ]  # fmt: skip
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -123,12 +127,13 @@ def nx_server(sizes: Sizes) -> Iterator[str]:
 
 
 def run(
-    uri: str, sizes: Sizes, rounds: int, server: str, legacy: bool, warmup: bool, clock: str
+    uri: str, sizes: Sizes, rounds: int, server: str, legacy: bool, warmup: bool, clock: str,
+    loop_kind: str = "asyncio",
 ) -> Results:
-    loop = asyncio.new_event_loop()
+    loop = make_loop(loop_kind)
     asyncio.set_event_loop(loop)
     contestants = local_contestants(uri, sizes, loop)
-    notes: list[str] = []
+    notes: list[str] = [f"async contestants run on the {loop_kind} loop"]
     if legacy:
         from bench.legacy import legacy_contestant
 
@@ -400,7 +405,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="what the tables show: wall-clock time (default) or the CPU "
                              "time of the client's process")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--loop", choices=LOOPS, default="asyncio",
+                        help="the async contestants' event loop (default asyncio)")  # fmt: skip
+    parser.add_argument("--icount", action="store_true",
+                        help="instructions per operation under valgrind, not times")  # fmt: skip
+    parser.add_argument("--icount-repeat", type=int, default=1, metavar="N",
+                        help="count each figure N times (shows the counts' noise)")  # fmt: skip
+    parser.add_argument("--only", metavar="KEYS",
+                        help="--icount: these columns only, comma-separated")  # fmt: skip
+    parser.add_argument("--latency", action="store_true",
+                        help="1 ms per reply: concurrent gets, async vs 8 threads")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.icount:
+        return main_icount(args)
+    if args.latency:
+        return main_latency(args)
     sizes = SMOKE if args.smoke else Sizes()
     rounds = args.rounds or (1 if args.smoke else 2 if args.quick else
                              9 if args.server == "fake" else 5)  # fmt: skip
@@ -408,13 +427,52 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     server = fake_server if args.server == "fake" else nx_server
     with server(sizes) as uri:
-        results = run(uri, sizes, rounds, args.server, legacy, not args.smoke, args.clock)
+        results = run(
+            uri, sizes, rounds, args.server, legacy, not args.smoke, args.clock, args.loop
+        )
     print(report(results))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(as_json(results), fh, indent=1)
     return 1 if results.errors else 0
+
+
+def main_icount(args: argparse.Namespace) -> int:
+    from bench.icount import ICOUNT_SIZES, SPECS, icount_report, run_icount
+
+    specs = SPECS
+    if args.only:
+        wanted = [key.strip() for key in args.only.split(",")]
+        specs = [spec for spec in SPECS if spec.column in wanted]
+        if len(specs) != len(wanted):
+            raise SystemExit(f"--only: choose among {', '.join(s.column for s in SPECS)}")
+
+    start = time.perf_counter()
+    with fake_server(ICOUNT_SIZES) as uri:
+        result = run_icount(uri, args.loop, args.icount_repeat, specs)
+    print(icount_report(result, args.loop))
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"icount": result, "loop": args.loop}, fh, indent=1)
+    return 1 if result["errors"] else 0
+
+
+def main_latency(args: argparse.Namespace) -> int:
+    from bench.latency import DELAY_MS, latency_report, run_latency
+
+    sizes = SMOKE if args.smoke else Sizes()
+    rounds = args.rounds or (2 if args.smoke or args.quick else 9)
+    start = time.perf_counter()
+    with fake_server(sizes, DELAY_MS) as uri:
+        times = run_latency(uri, sizes, rounds, args.loop)
+    print(latency_report(times, sizes, args.loop))
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"latency": times, "loop": args.loop}, fh, indent=1)
+    return 0
 
 
 if __name__ == "__main__":

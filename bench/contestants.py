@@ -136,6 +136,19 @@ class RawPyMongoAsync(AsyncContestant):
         return len([(post["title"], authors[post["author"]]["name"]) for post in posts])
 
 
+class RawPyMongoAsyncLean(RawPyMongoAsync):
+    """``AsyncMongoClient`` on mongomotor's lean transport, no ODM: the transport's own cost."""
+
+    key = "raw lean"
+    name = "raw PyMongo async on mongomotor's lean transport"
+
+    async def open(self) -> None:
+        from mongomotor.drivers.lean_transport import LeanPool
+
+        self.client = pymongo.AsyncMongoClient(self.uri, _pool_class=LeanPool)
+        self.db = self.client[models.DB_NAME]
+
+
 class RawPyMongoSync(SyncContestant):
     """PyMongo's sync ``MongoClient``, no ODM: the sync floor."""
 
@@ -152,6 +165,9 @@ class RawPyMongoSync(SyncContestant):
     def get_by_id(self) -> int:
         posts = self.db[models.POSTS]
         return sum(posts.find_one({"_id": i}) is not None for i in self.post_ids[: self.sizes.get])
+
+    def get_one(self, post_id: Any) -> Any:
+        return self.db[models.POSTS].find_one({"_id": post_id})
 
     def iterate(self) -> int:
         return sum(1 for _ in self.db[models.POSTS].find({}))
@@ -201,6 +217,9 @@ class SyncMongoEngine(SyncContestant):
         Post = self.models.Post
         return sum(Post.objects.get(id=i) is not None for i in self.post_ids[: self.sizes.get])
 
+    def get_one(self, post_id: Any) -> Any:
+        return self.models.Post.objects.get(id=post_id)
+
     def iterate(self) -> int:
         return sum(1 for _ in self.models.Post.objects)
 
@@ -248,6 +267,26 @@ class MongoMotor(OdmWorkloads, AsyncContestant):
         return len([(post.title, post.author.name) for post in posts])
 
 
+class MongoMotorStockTransport(MongoMotor):
+    """This mongomotor on the pymongo driver, on PyMongo's own async transport."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__("pymongo", *args)
+        self.key = "mm/stock"
+        self.name = "mongomotor (this tree), pymongo driver, PyMongo's own transport"
+        self.alias = "bench_stock"
+        self.models = models.make_models(
+            mongomotor.Document, mongomotor.fields, self.alias, "Stock"
+        )
+
+    async def open(self) -> None:
+        from pymongo.asynchronous.pool import Pool  # PyMongo's pool: the lean one stays out
+
+        mongomotor.connect(
+            models.DB_NAME, alias=self.alias, host=self.uri, driver="pymongo", _pool_class=Pool
+        )
+
+
 def local_contestants(
     uri: str, sizes: Sizes, loop: asyncio.AbstractEventLoop
 ) -> list[Contestant]:
@@ -256,6 +295,14 @@ def local_contestants(
         RawPyMongoSync(uri, sizes),
         SyncMongoEngine(uri, sizes),
         MongoMotor("pymongo", uri, sizes, loop),
+        MongoMotorStockTransport(uri, sizes, loop),
         MongoMotor("motor", uri, sizes, loop),
     ]
+
+
+def every_contestant(
+    uri: str, sizes: Sizes, loop: asyncio.AbstractEventLoop
+) -> list[Contestant]:
+    """The local contestants and those only the instruction counts show."""
+    return local_contestants(uri, sizes, loop) + [RawPyMongoAsyncLean(uri, sizes, loop)]
 

@@ -7,7 +7,7 @@ iterate, insert and count over the benchmark's fixed documents
 own work reduced to a dictionary look-up and a socket write, what the
 benchmark measures is the client's cost.
 
-    python -m bench.fakeserver [--posts N] [--big N] [--time-limit SECONDS]
+    python -m bench.fakeserver [--posts N] [--big N] [--time-limit SECONDS] [--delay-ms MS]
 
 It prints ``port <n>`` once it listens on 127.0.0.1, and stops when its stdin
 closes (the benchmark ends or dies) or after the time limit. Cursors carry
@@ -323,10 +323,11 @@ class Connection:
     less than a trip through a selector loop.
     """
 
-    def __init__(self, handler: Handler, sock: socket.socket) -> None:
+    def __init__(self, handler: Handler, sock: socket.socket, delay: float = 0.0) -> None:
         self.handler = handler
         self.sock = sock
         self.request_id = 0
+        self.delay = delay  # seconds each reply waits: a network's latency
 
     def serve(self) -> None:
         sock = self.sock
@@ -348,6 +349,8 @@ class Connection:
                     if reply is None and op not in (OP_MSG, OP_QUERY):
                         return
                     if reply:
+                        if self.delay:
+                            time.sleep(self.delay)
                         sock.sendall(reply)
         except OSError:
             return
@@ -373,7 +376,7 @@ class Connection:
         return None
 
 
-def serve(n_posts: int, n_big: int, time_limit: float) -> None:
+def serve(n_posts: int, n_big: int, time_limit: float, delay: float = 0.0) -> None:
     handler = Handler(Data(n_posts, n_big))
     listener = socket.create_server(("127.0.0.1", 0), backlog=512)
     stop = threading.Event()
@@ -384,7 +387,7 @@ def serve(n_posts: int, n_big: int, time_limit: float) -> None:
                 sock, _ = listener.accept()
             except OSError:
                 return
-            connection = Connection(handler, sock)
+            connection = Connection(handler, sock, delay)
             threading.Thread(target=connection.serve, daemon=True).start()
 
     def wait_for_eof() -> None:
@@ -425,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=models.N_POSTS, help="documents in posts")
     parser.add_argument("--big", type=int, default=models.N_BIG, help="documents in the big set")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds, then stop")
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="each reply waits this long (per connection)")  # fmt: skip
     args = parser.parse_args(argv)
-    serve(args.posts, args.big, args.time_limit)
+    serve(args.posts, args.big, args.time_limit, args.delay_ms / 1000)
     return 0
 
 

@@ -44,6 +44,20 @@ class Run:
         return asdict(self)
 
 
+LOOPS = ("asyncio", "uvloop")
+
+
+def make_loop(kind: str = "asyncio") -> asyncio.AbstractEventLoop:
+    """A new event loop: asyncio's default, or ``uvloop`` (as ``uvicorn --loop uvloop`` runs)."""
+    if kind == "uvloop":
+        try:
+            import uvloop  # optional: in the bench and test extras
+        except ImportError:
+            raise SystemExit("--loop uvloop needs uvloop: pip install uvloop") from None
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 SMOKE = Sizes(posts=300, big=1000, get=10, inserts=10, concurrent=10, with_authors=100)
 
 

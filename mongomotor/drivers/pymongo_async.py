@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
+from mongomotor.drivers import lean_transport
 from mongomotor.drivers.backend import Backend
 from mongomotor.runtime.bridge import in_bridge
 
@@ -26,7 +27,7 @@ class PyMongoAsyncBackend(Backend):
     guards_operations = True
 
     def create_client(self, settings: dict[str, Any]) -> AsyncMongoClient:
-        return AsyncMongoClient(**settings)
+        return AsyncMongoClient(**{**lean_transport.client_options(), **settings})
 
     async def close_client(self, client: AsyncMongoClient) -> None:
         await client.close()

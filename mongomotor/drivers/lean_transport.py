@@ -1,0 +1,235 @@
+"""A lean send/receive path for PyMongo's async connections (the pymongo driver).
+
+    client = AsyncMongoClient(uri, **lean_transport.client_options())
+    # its pooled connections now wake the loop once per reply
+
+PyMongo's async client receives each reply through two new tasks (one reads,
+one polls the connection's cancellation flag every 0.5 s) joined by
+``asyncio.wait``, and sends through ``asyncio.wait_for``, which runs a task of
+its own when a socket timeout is set. Per round trip that is about eight
+turns of the loop and half the instructions the async client spends above
+the sync one. Here the operation's own task waits on the protocol's reply
+future directly: a timer fails it when a timeout is set, and the connection's
+cancellation context fails it when the pool interrupts the connection, so the
+loop wakes the task once, when the reply is complete.
+
+What stays PyMongo's: the protocol (framing, buffers, pausing), message
+encoding and reply decoding, the pool, checkout, handshake, authentication,
+monitoring, retries and sessions. Every path that is not the common one
+(a reply read ahead of time, an oversized document) goes to PyMongo's own
+method. A failed, timed-out or cancelled read closes the connection exactly
+as PyMongo does, so no half-read reply stays on a pooled connection.
+
+It is on only for the PyMongo versions in :data:`PROVEN_ON` (others use the
+stock path and say so once in the log); ``MONGOMOTOR_TRANSPORT=pymongo`` in
+the environment switches it off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any
+
+import pymongo
+from pymongo import _csot
+from pymongo.asynchronous.pool import AsyncConnection, Pool
+from pymongo.compression_support import decompress
+from pymongo.errors import ProtocolError, _OperationCancelled
+from pymongo.message import _UNPACK_REPLY
+from pymongo.pool_shared import _CancellationContext
+
+log = logging.getLogger("mongomotor.transport")
+
+#: PyMongo releases whose async connection this module was proven against
+#: (tests/test_lean_transport.py and tests/test_faults.py on every wire lane).
+PROVEN_ON = frozenset({"4.20.1"})
+ENV = "MONGOMOTOR_TRANSPORT"
+_warned: list[str] = []
+
+
+def wanted() -> bool:
+    """True when the lean path should serve new clients (environment and PyMongo version)."""
+    choice = os.environ.get(ENV, "lean").strip().lower()
+    if choice == "pymongo":
+        return False
+    if choice not in ("lean", ""):
+        raise ValueError(f"{ENV}={choice!r}: use 'lean' (the default) or 'pymongo'")
+    if pymongo.version not in PROVEN_ON:
+        if pymongo.version not in _warned:
+            _warned.append(pymongo.version)
+            log.info(
+                "mongomotor: PyMongo %s is not one the lean transport was proven on (%s); "
+                "using PyMongo's own async transport",
+                pymongo.version, ", ".join(sorted(PROVEN_ON)),
+            )  # fmt: skip
+        return False
+    return True
+
+
+def client_options() -> dict[str, Any]:
+    """Extra ``AsyncMongoClient`` keyword arguments: the lean pool, when it is wanted."""
+    return {"_pool_class": LeanPool} if wanted() else {}
+
+
+class LeanPool(Pool):
+    """PyMongo's pool whose application connections use :class:`LeanConnection`.
+
+    Monitoring pools (``is_sdam``) keep PyMongo's connections: their streaming
+    checks are cancelled through the poll this module replaces.
+    """
+
+    async def connect(self, handler: Any = None) -> AsyncConnection:
+        conn = await super().connect(handler)
+        if (
+            not self.is_sdam
+            and type(conn) is AsyncConnection
+            and type(conn.cancel_context) is _CancellationContext
+        ):
+            # Same layouts: only the methods change, no state is copied.
+            conn.__class__ = LeanConnection
+            conn.cancel_context.__class__ = _WakingContext
+            _pause_only_unawaited(conn.conn.get_conn)
+        return conn
+
+
+class LeanConnection(AsyncConnection):
+    """An ``AsyncConnection`` that sends and receives without tasks of its own."""
+
+    async def send_message(self, message: bytes, max_doc_size: int) -> None:
+        if self.max_bson_size is not None and max_doc_size > self.max_bson_size:
+            return await super().send_message(message, max_doc_size)  # PyMongo's error
+        try:
+            protocol = self.conn.get_conn
+            timeout = protocol.gettimeout
+            if timeout is not None and timeout <= 0:
+                raise TimeoutError("timed out")  # what wait_for gives a spent timeout
+            # The protocol's write never waits (its buffer limit is the largest
+            # message), so PyMongo's wait_for around it can only time out when spent.
+            await protocol.write(message)
+        except BaseException as error:
+            await self._raise_connection_failure(error)
+
+    async def receive_message(self, request_id: int | None) -> Any:
+        protocol = self.conn.get_conn
+        if protocol._done_messages or protocol.transport is None:
+            return await super().receive_message(request_id)  # a reply read ahead: rare
+        try:
+            return await self._receive(protocol, request_id)
+        except BaseException as error:
+            await self._raise_connection_failure(error)
+
+    async def _receive(self, protocol: Any, request_id: int | None) -> Any:
+        transport = protocol.transport
+        try:
+            transport.resume_reading()
+        except AttributeError:  # an SSL transport already closed (Python < 3.11)
+            raise OSError("connection is already closed") from None
+        protocol._max_message_size = max_size = self.max_message_size
+        if transport.is_closing():
+            raise OSError("connection is already closed")
+        context = self.cancel_context
+        if context.cancelled:
+            raise _OperationCancelled("operation cancelled")
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        protocol._pending_messages.append(waiter)
+        deadline = _deadline(protocol)
+        timer = None
+        if deadline is not None:
+            timer = loop.call_later(max(deadline - time.monotonic(), 0.0), _time_out, waiter)
+        context.waiter = waiter
+        try:
+            message = await waiter
+        finally:
+            context.waiter = None
+            if timer is not None:
+                timer.cancel()
+            if waiter in protocol._done_messages:
+                protocol._done_messages.remove(waiter)
+        if not message:
+            raise OSError("connection closed")
+        op_code, compressor_id, response_to, data = message
+        if request_id is not None and request_id != response_to:
+            raise ProtocolError(f"reply to request {response_to!r}, expected {request_id!r}")
+        if compressor_id is not None:
+            data = decompress(data, compressor_id, max_size - 16)
+        unpack = _UNPACK_REPLY.get(op_code)
+        if unpack is None:
+            raise ProtocolError(f"reply with opcode {op_code!r}, expected {list(_UNPACK_REPLY)}")
+        return unpack(data)
+
+
+class _PauseWhenUnawaited:
+    """A transport's ``pause_reading`` that pauses only for a reply nobody waits for.
+
+    PyMongo's protocol pauses reading after every complete message, so that
+    replies nobody asked for (an exhaust cursor's stream) are not piled up in
+    memory; each read then resumes it. Each pause and resume takes the socket
+    out of the selector and puts it back (about 44 k instructions per round
+    trip). A reply a reader is waiting for needs no pause: the next message
+    the server sends unasked is still held as PyMongo holds it, one at most.
+    """
+
+    __slots__ = ("protocol", "pause")
+
+    def __init__(self, protocol: Any, pause: Any) -> None:
+        self.protocol = protocol
+        self.pause = pause
+
+    def __call__(self) -> None:
+        # buffer_updated pauses before it hands the message to the first waiter.
+        if not self.protocol._pending_messages:
+            self.pause()
+
+
+def _pause_only_unawaited(protocol: Any) -> None:
+    transport = protocol.transport
+    try:
+        transport.pause_reading = _PauseWhenUnawaited(protocol, transport.pause_reading)
+    except AttributeError:
+        pass  # a transport without instance attributes (uvloop's): PyMongo's pauses stay
+
+
+def _deadline(protocol: Any) -> float | None:
+    """When the read must give up (``time.monotonic()``), as PyMongo computes it."""
+    if _csot.get_timeout():
+        return _csot.get_deadline()
+    timeout = protocol.gettimeout
+    if timeout:
+        return time.monotonic() + timeout
+    return None
+
+
+def _time_out(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError("timed out"))
+
+
+def _interrupt(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(_OperationCancelled("operation cancelled"))
+
+
+class _WakingContext(_CancellationContext):
+    """PyMongo's cancellation flag of a connection, which also fails the read waiting on it.
+
+    The pool cancels the contexts of the connections in use when it is reset
+    (``interrupt_connections``); PyMongo's reader polls the flag every 0.5 s,
+    this one is told at once.
+    """
+
+    waiter: asyncio.Future | None = None
+
+    def cancel(self) -> None:
+        super().cancel()
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        loop = waiter.get_loop()
+        if asyncio._get_running_loop() is loop:
+            _interrupt(waiter)
+        else:  # cancelled from another thread: the future belongs to its loop
+            loop.call_soon_threadsafe(_interrupt, waiter)
