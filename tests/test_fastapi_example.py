@@ -209,7 +209,7 @@ async def test_each_tenant_has_its_own_database(client, mongomotor_db):
 async def test_lifespan_connects_pings_and_disconnects(lane, monkeypatch):
     if lane.is_wire:
         monkeypatch.setenv("MONGOMOTOR_URI", lane.host)
-        monkeypatch.setenv("MONGOMOTOR_DRIVER", lane.name)
+        monkeypatch.setenv("MONGOMOTOR_DRIVER", lane.driver)
     else:
         monkeypatch.delenv("MONGOMOTOR_URI", raising=False)
         monkeypatch.delenv("MONGOMOTOR_DRIVER", raising=False)
@@ -245,7 +245,7 @@ async def test_make_serve_runs_the_app_with_uvicorn(lane):
     lane.databases.append(env["MONGOMOTOR_DB"])
     if lane.is_wire:
         env["MONGOMOTOR_URI"] = lane.host
-        env["MONGOMOTOR_DRIVER"] = lane.name
+        env["MONGOMOTOR_DRIVER"] = lane.driver
     server = subprocess.Popen(
         serve_command(port), cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
