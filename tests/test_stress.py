@@ -101,6 +101,7 @@ def assert_bridge_pool_is_healthy() -> None:
 # -- 1. mixed workload -------------------------------------------------------------------
 
 
+@pytest.mark.requires("concurrent_updates")
 async def test_300_mixed_tasks_leave_exactly_what_a_serial_run_predicts(lane):
     # Seeds: documents some tasks read, count, iterate or delete; shared counters.
     seeds = []
