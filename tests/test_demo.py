@@ -33,6 +33,7 @@ def run_demo(uri: str | None = None, driver: str | None = None) -> str:
     return done.stdout
 
 
+@pytest.mark.requires("if_null")  # the demo prints item_frequencies
 async def test_demo_tells_the_blog_story(lane):
     if lane.is_wire:
         uri = with_database(lane.server_uri, lane.db_name)
