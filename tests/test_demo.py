@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.server import with_database
 
 ROOT = Path(__file__).resolve().parents[1]
