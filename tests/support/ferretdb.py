@@ -3,7 +3,8 @@
     build = ensure_binary()             # go build of tests/support/ferretdb_launcher, cached
     server = start_ferretdb()           # on a free loopback port, data in a temporary folder
 
-``python -m tests.support.ferretdb`` builds (or finds) the binary and prints its path.
+``python -m tests.support.ferretdb`` builds (or finds) the binary and prints its path;
+``python -m tests.support.ferretdb probe`` prints a private server's capability table.
 FerretDB's stock command cannot start when built from the module archive (it
 wants a ``build/version/version.txt`` the archive lacks), so the tests build a
 launcher of their own around FerretDB's embeddable package; see docs/testing.rst.
@@ -201,8 +202,8 @@ def ferretdb_uri(binary: Path | None = None) -> tuple[str, FerretDBServer | None
     return server.uri, server
 
 
-def main() -> int:
-    """Build (or find) the binary; print its path, and the build time on stderr."""
+def main(argv: list[str]) -> int:
+    """Build (or find) the binary and print its path; with ``probe``, a server's capabilities."""
     try:
         build = ensure_binary()
     except (FerretDBUnavailable, FerretDBBuildError) as exc:
@@ -210,9 +211,18 @@ def main() -> int:
         return 1
     took = "cached" if build.seconds is None else f"built in {build.seconds:.1f} s"
     print(f"FerretDB {build.version}: {took}", file=sys.stderr)
-    print(build.path)
+    if argv[:1] != ["probe"]:
+        print(build.path)
+        return 0
+    from .capabilities import probe  # only this command needs the probes
+
+    server = start_ferretdb(build.path)
+    try:
+        print(probe(server.uri).table())
+    finally:
+        server.stop()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
