@@ -131,6 +131,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for item in session.items
     ):
         return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not ferretdb.binary_path().is_file():
+        reporter.write_line(
+            f"building FerretDB {ferretdb.ferretdb_version()} for the FerretDB lanes "
+            "(once; about a minute, then cached)"
+        )
     try:
         _ferretdb_build["build"] = ferretdb.ensure_binary()
     except (ferretdb.FerretDBUnavailable, ferretdb.FerretDBBuildError) as exc:
@@ -186,6 +192,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def lane(request: pytest.FixtureRequest) -> Iterator[Lane]:
     """The lane this test runs on, with its ``default`` alias connected."""
     name = request.param
+    if name in FERRETDB_LANES and ferretdb_missing():
+        pytest.skip(f"FerretDB lanes: {ferretdb_missing()}")
     if name not in selected_lanes():
         pytest.skip(f"lane {name} is not selected by MONGOMOTOR_TEST_LANES")
     db_name = f"mm_test_{os.getpid()}_{next(_db_numbers)}"
