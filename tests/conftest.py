@@ -126,7 +126,7 @@ _ferretdb_build: dict[str, Any] = {}  # "build" or "error", set once before the 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Build FerretDB before the first test (outside any test's timeout) if a test needs it."""
-    if os.environ.get(ferretdb.URI_ENV) or not any(
+    if ferretdb_missing() or os.environ.get(ferretdb.URI_ENV) or not any(
         getattr(item, "callspec", None) and item.callspec.params.get("lane") in FERRETDB_LANES
         for item in session.items
     ):
