@@ -135,7 +135,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if reporter is not None and not ferretdb.binary_path().is_file():
         reporter.write_line(
             f"building FerretDB {ferretdb.ferretdb_version()} for the FerretDB lanes "
-            "(once; about a minute, then cached)"
+            "(once: one to four minutes, downloads included; then cached)"
         )
     try:
         _ferretdb_build["build"] = ferretdb.ensure_binary()
