@@ -502,16 +502,16 @@ async def test_a_cancelled_close_waits_for_motor_before_cleaning_up(lane, monkey
 async def test_a_cancelled_motor_write_waits_for_its_thread_only_so_long(monkeypatch):
     # A worker thread stuck on a server that stopped answering is not waited
     # for past settle_seconds: the caller's timeout still ends.
-    from mongomotor import gridfs_backends
+    from mongomotor.drivers import motor
 
-    monkeypatch.setattr(gridfs_backends._SettlingGridIn, "settle_seconds", 0.2)
+    monkeypatch.setattr(motor._SettlingGridIn, "settle_seconds", 0.2)
     never = asyncio.get_running_loop().create_future()
 
     class StuckGridIn:
         def close(self) -> asyncio.Future:
             return never
 
-    task = asyncio.ensure_future(gridfs_backends._SettlingGridIn(StuckGridIn()).close())
+    task = asyncio.ensure_future(motor._SettlingGridIn(StuckGridIn()).close())
     await asyncio.sleep(0.01)
     started = time.monotonic()
     task.cancel()
