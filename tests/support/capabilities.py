@@ -156,6 +156,7 @@ class Capabilities:
     elem_match_fields: bool = False
     concurrent_updates: bool = False
     concurrent_upserts: bool = False
+    nested_arrays: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False

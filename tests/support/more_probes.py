@@ -27,6 +27,7 @@ FEATURES: dict[str, str] = {
     "elem_match_fields": "match $elemMatch with several plain fields",
     "concurrent_updates": "apply every $inc of concurrent clients on one document (none lost)",
     "concurrent_upserts": "let concurrent upserts of one _id meet without DuplicateKeyError",
+    "nested_arrays": "store an array of arrays (a ListField of ListFields)",
 }
 
 THREADS = 8
@@ -114,6 +115,13 @@ def _probe_elem_match_fields(client: Any, db: Any) -> None:
     _expect(got == [1], f"find {query!r} gave _ids {got!r}, expected [1]")
 
 
+def _probe_nested_arrays(client: Any, db: Any) -> None:
+    coll = db["probe_nested_arrays"]
+    coll.insert_one({"_id": 1, "a": [[1, 2], [3]]})
+    got = (coll.find_one({"_id": 1}) or {}).get("a")
+    _expect(got == [[1, 2], [3]], f"stored [[1, 2], [3]], read back {got!r}")
+
+
 def _in_threads(work: Callable[[], None]) -> list[BaseException]:
     """Run ``work`` in THREADS threads released together; the exceptions they raised."""
     barrier = threading.Barrier(THREADS)
@@ -182,4 +190,5 @@ PROBES: dict[str, Callable[[Any, Any], None]] = {
     "elem_match_fields": _probe_elem_match_fields,
     "concurrent_updates": _probe_concurrent_updates,
     "concurrent_upserts": _probe_concurrent_upserts,
+    "nested_arrays": _probe_nested_arrays,
 }
