@@ -23,7 +23,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
-exclude_patterns = ["_build", "notes-nx-27017.md"]
+exclude_patterns = ["_build", "notes-nx-27017.md", "notes-ferretdb.md"]
 master_doc = "index"
 html_theme = "alabaster"
 html_theme_options = {"description": "MongoEngine documents, awaited on asyncio"}

@@ -256,6 +256,7 @@ async def test_duplicate_key_leaves_database_and_object_consistent(lane):
     assert sorted(await DocUnique.objects.scalar("email").to_list(None)) == ["a@x.org", "b@x.org"]
 
 
+@pytest.mark.requires("unique_updates")
 async def test_unique_index_is_enforced_on_update_too(lane):
     await DocUnique(email="a@x.org").save()
     other = await DocUnique(email="b@x.org").save()
@@ -468,7 +469,7 @@ async def test_meta_strict(lane):
 
 
 async def test_meta_capped(lane):
-    lane.require("capped")
+    lane.require("capped", "capped_max")
     for n in range(5):
         await DocCapped(n=n).save()
     assert await DocCapped.objects.scalar("n").to_list(None) == [2, 3, 4]

@@ -31,11 +31,11 @@ class DrvBook(Document):
 
 
 def backend_of(lane: Any) -> type[Backend]:
-    if lane.name == "motor":
+    if lane.driver == "motor":
         from mongomotor.drivers.motor import MotorBackend
 
         return MotorBackend
-    return PyMongoAsyncBackend if lane.name == "pymongo" else MemoryBackend
+    return PyMongoAsyncBackend if lane.driver == "pymongo" else MemoryBackend
 
 
 async def connect_with(lane: Any, driver: str) -> None:
@@ -46,7 +46,7 @@ async def connect_with(lane: Any, driver: str) -> None:
     mongomotor.connect(lane.db_name, host=host, driver=driver, uuidRepresentation="standard")
 
 
-async def test_a_registered_driver_runs_crud_iteration_and_reference_loads(lane, request):
+async def test_a_registered_driver_runs_crud_iteration_and_reference_loads(lane):
     calls: list[str] = []
 
     class Recording(backend_of(lane)):  # type: ignore[misc, valid-type]
@@ -75,7 +75,7 @@ async def test_a_registered_driver_runs_crud_iteration_and_reference_loads(lane,
     assert calls.count("create_client") == 1
     assert calls.count("fetch_batch") >= 3  # batches of two, read one round trip at a time
     if lane.is_wire:  # it really went to the lane's server
-        stored = request.getfixturevalue("wire_admin")[lane.db_name]["drv_book"]
+        stored = lane.admin[lane.db_name]["drv_book"]
         assert stored.count_documents({}) == 4
 
 
@@ -96,7 +96,7 @@ async def test_the_documented_logging_driver_logs_each_operation_with_its_durati
 ):
     example = load_logging_driver()
     driver = "logged"
-    if lane.name == "motor":
+    if lane.driver == "motor":
         from mongomotor.drivers.motor import MotorBackend
 
         class MotorLogging(example.LogCommands, MotorBackend):

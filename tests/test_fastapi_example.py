@@ -95,6 +95,7 @@ async def test_list_filters_and_pages(client):
     assert bad.status_code == 422
 
 
+@pytest.mark.requires("find_and_modify_projection", "concurrent_updates")  # modify() with only()
 async def test_likes_are_atomic(client):
     post = await new_post(client)
     url = f"/posts/{post['id']}/like"
@@ -157,6 +158,7 @@ async def test_attachment_streams_up_and_down(client):
         await fs.get(new_id)
 
 
+@pytest.mark.requires("if_null")  # item_frequencies
 async def test_tag_statistics(client, lane):
     await new_post(client, tags=["python", "mongodb"])
     await new_post(client, tags=["python"])
@@ -174,6 +176,7 @@ async def test_tag_statistics(client, lane):
         assert stats == expected
 
 
+@pytest.mark.requires("find_and_modify_projection")  # modify() with only()
 async def test_errors_map_to_http_statuses(client):
     missing = await client.get("/posts/5f0000000000000000000000")
     assert missing.status_code == 404
@@ -209,7 +212,7 @@ async def test_each_tenant_has_its_own_database(client, mongomotor_db):
 async def test_lifespan_connects_pings_and_disconnects(lane, monkeypatch):
     if lane.is_wire:
         monkeypatch.setenv("MONGOMOTOR_URI", lane.host)
-        monkeypatch.setenv("MONGOMOTOR_DRIVER", lane.name)
+        monkeypatch.setenv("MONGOMOTOR_DRIVER", lane.driver)
     else:
         monkeypatch.delenv("MONGOMOTOR_URI", raising=False)
         monkeypatch.delenv("MONGOMOTOR_DRIVER", raising=False)
@@ -245,7 +248,7 @@ async def test_make_serve_runs_the_app_with_uvicorn(lane):
     lane.databases.append(env["MONGOMOTOR_DB"])
     if lane.is_wire:
         env["MONGOMOTOR_URI"] = lane.host
-        env["MONGOMOTOR_DRIVER"] = lane.name
+        env["MONGOMOTOR_DRIVER"] = lane.driver
     server = subprocess.Popen(
         serve_command(port), cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -462,6 +462,66 @@ async def test_cancelled_upload_reraises_and_leaves_no_chunks(lane, how):
     figure(f"gridfs_cancel[{lane.name},{how}]", **outcomes)
 
 
+@pytest.mark.parametrize("lane", ["motor", "ferretdb-motor"], indirect=True)
+@pytest.mark.requires("gridfs")
+async def test_a_cancelled_close_waits_for_motor_before_cleaning_up(lane, monkeypatch):
+    # Motor closes a file in a worker thread that a cancellation does not stop:
+    # a cleanup that did not wait for it would run first and leave the file
+    # the thread then stores, referenced by nothing.
+    import gridfs
+
+    real_flush = gridfs.GridIn._flush
+    closing = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow_flush(self):  # noqa: ANN001 - runs in Motor's worker thread, inside close()
+        loop.call_soon_threadsafe(closing.set)
+        time.sleep(0.3)
+        return real_flush(self)
+
+    monkeypatch.setattr(gridfs.GridIn, "_flush", slow_flush)
+    connect_faulty(lane)
+    doc = FaultFile()
+
+    async def upload() -> None:
+        async with doc.file as f:
+            await f.write(b"z" * 100)
+
+    task = asyncio.ensure_future(upload())
+    await asyncio.wait_for(closing.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.5)  # the worker thread, had it been left behind, is done by now
+    assert doc.file.grid_id is None
+    db = mongoengine.connection.get_db("faulty")
+    left = await mongomotor.run_sync(lambda: list(db["fs.files"].find()))
+    assert left == [] and await orphan_chunks() == 0
+
+
+async def test_a_cancelled_motor_write_waits_for_its_thread_only_so_long(monkeypatch):
+    # A worker thread stuck on a server that stopped answering is not waited
+    # for past settle_seconds: the caller's timeout still ends.
+    from mongomotor.drivers import motor
+
+    monkeypatch.setattr(motor._SettlingGridIn, "settle_seconds", 0.2)
+    never = asyncio.get_running_loop().create_future()
+
+    class StuckGridIn:
+        def close(self) -> asyncio.Future:
+            return never
+
+    task = asyncio.ensure_future(motor._SettlingGridIn(StuckGridIn()).close())
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    waited = time.monotonic() - started
+    never.cancel()
+    assert 0.15 < waited < 3, f"the cancellation ended after {waited:.2f} s"
+
+
 @pytest.mark.requires("gridfs")
 async def test_cleanup_failure_is_chained_not_raised_instead(lane, monkeypatch):
     connect_faulty(lane)

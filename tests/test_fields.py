@@ -475,6 +475,7 @@ async def test_embedded_document_list_helpers_work_in_memory(lane):
     again = await FldCart.objects.get(id=cart.id)
     assert [(line.sku, line.qty) for line in again.lines] == [("a", 1), ("b", 2), ("d", 4)]
     assert await ids(FldCart.objects(lines__sku="d")) == [cart.id]
+    lane.require("elem_match_fields")
     assert await FldCart.objects(lines__match={"sku": "b", "qty": 2}).count() == 1
     assert await FldCart.objects(lines__match={"sku": "b", "qty": 1}).count() == 0
 
@@ -602,6 +603,7 @@ async def test_reading_a_sequence_before_save_says_to_save_first(lane):
     assert FldTicket(number=7, title="given").number == 7
 
 
+@pytest.mark.requires("concurrent_upserts")
 async def test_concurrent_saves_get_distinct_sequence_values(lane):
     tickets = await asyncio.gather(*(FldTicket(title=str(i)).save() for i in range(20)))
     assert sorted(t.number for t in tickets) == list(range(1, 21))
@@ -699,6 +701,7 @@ GEO_TYPES = {
 }
 
 
+@pytest.mark.requires("geo_indexes")
 async def test_geo_fields_round_trip(lane):
     place = await FldPlace(legacy=[10.0, 20.0], **GEO_VALUES).save()
     again = await FldPlace.objects.get(id=place.id)
@@ -735,6 +738,7 @@ async def test_geo_queries(lane):
         ("points", "nowhere"),
     ],
 )
+@pytest.mark.requires("geo_indexes")
 async def test_geo_validation(lane, field, value):
     await assert_rejected(FldPlace, {"point": [0, 0]}, field, value)
 
@@ -767,6 +771,7 @@ REQUIRED_VALUES = {
 }  # fmt: skip
 
 
+@pytest.mark.requires("geo_indexes")  # FldRequired has a PointField
 async def test_required_fields_are_named_and_falsy_values_count_as_set(lane):
     with pytest.raises(ValidationError) as info:
         await FldRequired().save()

@@ -39,7 +39,8 @@ def run_side(side: str, app_dir: Path, lane, db: str) -> dict:
     lane.databases.append(db)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, str(RUNNER), side, str(app_dir), lane.name, lane.server_uri or "-", db],
+        [sys.executable, str(RUNNER), side, str(app_dir), lane.driver or lane.name,
+         lane.server_uri or "-", db],
         capture_output=True,
         text=True,
         timeout=120,

@@ -175,6 +175,7 @@ async def test_in_place_concatenation_says_to_await_and_changes_nothing(lane):
     assert [t.name for t in await (await ListPost.objects.get(pk=post.pk)).tags] == ["a", "b"]
 
 
+@pytest.mark.requires("nested_arrays")
 async def test_a_list_in_a_list_asks_for_the_whole(lane):
     class NestedPost(Document):
         groups = ListField(ListField(ReferenceField(ListTag)))

@@ -101,6 +101,7 @@ def assert_bridge_pool_is_healthy() -> None:
 # -- 1. mixed workload -------------------------------------------------------------------
 
 
+@pytest.mark.requires("concurrent_updates")
 async def test_300_mixed_tasks_leave_exactly_what_a_serial_run_predicts(lane):
     # Seeds: documents some tasks read, count, iterate or delete; shared counters.
     seeds = []
@@ -400,7 +401,7 @@ async def test_four_threads_with_their_own_loops_share_one_alias(lane, monkeypat
     assert sync_client._per_loop == {}
     if lane.is_wire:
         # the threads' clients closed when their loops shut down, ours just now
-        drivers = [real.delegate if lane.name == "motor" else real for real in real_clients]
+        drivers = [real.delegate if lane.driver == "motor" else real for real in real_clients]
         assert [driver._closed for driver in drivers] == [True] * 5
 
 

@@ -90,18 +90,18 @@ def run_user_project(
 
 def lane_options(lane) -> tuple[list[str], dict[str, str]]:
     """The command line or environment that points the user's project at ``lane``."""
-    if lane.name == "pymongo":
+    if lane.driver == "pymongo":
         args = [
             f"--mongomotor-uri={lane.server_uri.rstrip('/')}/ignored_db",
             "--mongomotor-driver=pymongo",
         ]
         return args, {}
-    if lane.name == "motor":
+    if lane.driver == "motor":
         return [], {"MONGOMOTOR_TEST_URI": lane.server_uri, "MONGOMOTOR_TEST_DRIVER": "motor"}
     return [], {}
 
 
-async def test_each_test_gets_a_fresh_database_dropped_afterwards(lane, tmp_path, request):
+async def test_each_test_gets_a_fresh_database_dropped_afterwards(lane, tmp_path):
     args, env = lane_options(lane)
     output, names = run_user_project(tmp_path, args, env)
     assert "1 failed, 2 passed" in output, output
@@ -109,7 +109,7 @@ async def test_each_test_gets_a_fresh_database_dropped_afterwards(lane, tmp_path
     assert len(set(names)) == 3 and all(n.startswith("mm_test_") for n in names)
     assert "ignored_db" not in names
     if lane.is_wire:
-        left = set(request.getfixturevalue("wire_admin").list_database_names())
+        left = set(lane.admin.list_database_names())
         assert not left & set(names)
 
 
@@ -247,9 +247,7 @@ async def test_reads_it_again_on_the_session_loop(session_tags):
 """
 
 
-async def test_module_and_session_databases_share_data_and_keep_other_aliases(
-    lane, tmp_path, request
-):
+async def test_module_and_session_databases_share_data_and_keep_other_aliases(lane, tmp_path):
     args, env = lane_options(lane)
     files = {
         "models.py": SHARED_MODELS,
@@ -268,7 +266,7 @@ async def test_module_and_session_databases_share_data_and_keep_other_aliases(
     names = {name for _, name in scopes}
     assert len(names) == 3 and all(n.startswith("mm_") for n in names)
     if lane.is_wire:
-        left = set(request.getfixturevalue("wire_admin").list_database_names())
+        left = set(lane.admin.list_database_names())
         assert not {n for n in left if any(n.startswith(name) for name in names)}, left
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from gridfs.errors import NoFile
@@ -64,13 +66,55 @@ class MotorBackend(Backend):
         return stream
 
     def new_grid_file(self, db: Any, collection: str, **kwargs: Any) -> Any:
-        return self._motor.AsyncIOMotorGridIn(db[collection], **kwargs)
+        return _SettlingGridIn(self._motor.AsyncIOMotorGridIn(db[collection], **kwargs))
 
     async def delete_grid_file(self, db: Any, collection: str, file_id: Any) -> None:
         try:
             await self._motor.AsyncIOMotorGridFSBucket(db, bucket_name=collection).delete(file_id)
         except NoFile:
             pass  # as gridfs.GridFS.delete: deleting a missing file succeeds
+
+
+class _SettlingGridIn:
+    """Motor's GridIn: a cancelled write or close waits for Motor's worker thread first.
+
+    Motor runs them in a thread that a cancellation does not stop. Without the
+    wait, the cleanup of the unfinished file would run while the thread still
+    writes, and leave chunks (or a whole file) behind. The wait is bounded, so
+    a timeout still ends against a server that stopped answering (whatever
+    the stuck thread writes later is then left behind); a second cancellation
+    ends it at once.
+    """
+
+    settle_seconds = 10.0
+
+    def __init__(self, grid_in: Any) -> None:
+        self._grid_in = grid_in
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_grid_in":
+            raise AttributeError(name)
+        return getattr(self._grid_in, name)
+
+    async def _settled(self, name: str, *args: Any) -> Any:
+        operation = asyncio.ensure_future(getattr(self._grid_in, name)(*args))
+        try:
+            return await asyncio.shield(operation)
+        except asyncio.CancelledError:
+            await asyncio.wait([operation], timeout=self.settle_seconds)
+            raise
+
+    def write(self, data: Any) -> Awaitable[None]:
+        return self._settled("write", data)
+
+    def writelines(self, sequence: Any) -> Awaitable[None]:
+        return self._settled("writelines", sequence)
+
+    def close(self) -> Awaitable[None]:
+        return self._settled("close")
+
+    def abort(self) -> Awaitable[None]:
+        return self._settled("abort")
 
 
 class _AwaitedSession:

@@ -27,6 +27,7 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from . import more_probes
 from .server import wire_uri
 
 PROBE_DB = f"mongomotor_probe_{os.getpid()}"  # private to this process
@@ -88,6 +89,7 @@ FEATURES: dict[str, str] = {
         "send fullDocumentBeforeChange once collMod enables changeStreamPreAndPostImages"
     ),
     "atomic_failed_updates": "leave a document unchanged when an update of it fails",
+    **more_probes.FEATURES,
 }
 
 
@@ -143,6 +145,18 @@ class Capabilities:
     change_stream_pre_images: bool = False
     change_stream_resume: bool = False
     atomic_failed_updates: bool = False
+    capped_max: bool = False
+    geo_indexes: bool = False
+    unique_updates: bool = False
+    group_after_unwind: bool = False
+    group_average: bool = False
+    if_null: bool = False
+    no_cursor_timeout: bool = False
+    find_and_modify_projection: bool = False
+    elem_match_fields: bool = False
+    concurrent_updates: bool = False
+    concurrent_upserts: bool = False
+    nested_arrays: bool = False
     server_version: str | None = None
     reasons: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
@@ -735,6 +749,7 @@ PROBES: dict[str, Callable[[Client, Db], None]] = {
     "change_stream_pre_images": _probe_change_stream_pre_images,
     "change_stream_resume": _probe_change_stream_resume,
     "atomic_failed_updates": _probe_atomic_failed_updates,
+    **more_probes.PROBES,
 }
 
 
@@ -749,7 +764,7 @@ def describe_error(exc: BaseException) -> str:
         message = str(details.get("errmsg") or "")
     if not message:
         message = str(exc)
-    if not isinstance(exc, ProbeFailed):
+    if not isinstance(exc, (ProbeFailed, more_probes.ProbeFailed)):
         message = f"{type(exc).__name__}: {message}"
     message = " ".join(message.split())
     return message if len(message) <= MAX_REASON else message[: MAX_REASON - 3] + "..."

@@ -65,6 +65,8 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 class WireServer:
     """A running ``nx-27017`` child process with in-memory databases."""
 
+    name = "nx-27017"  # the server's name in error messages
+
     def __init__(
         self,
         process: subprocess.Popen[bytes],
@@ -107,7 +109,7 @@ class WireServer:
         while time.monotonic() < deadline:
             if not self.running():
                 raise WireServerExited(
-                    f"nx-27017 exited with code {self.process.returncode} "
+                    f"{self.name} exited with code {self.process.returncode} "
                     f"before accepting connections on {self.uri}; "
                     f"log tail:\n{self.log_tail()}"
                 )
@@ -129,7 +131,7 @@ class WireServer:
                 client.close()
             time.sleep(0.1)
         raise WireServerError(
-            f"nx-27017 did not answer hello/ping on {self.uri} within {timeout:g}s "
+            f"{self.name} did not answer hello/ping on {self.uri} within {timeout:g}s "
             f"(last error: {last_error}); log tail:\n{self.log_tail()}"
         )
 
