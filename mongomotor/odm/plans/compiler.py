@@ -20,6 +20,7 @@ from mongoengine.base import fields as me_base_fields
 from mongoengine.base.document import BaseDocument
 
 __all__ = [
+    "none_to_default",
     "add_hook",
     "behaves_as",
     "check_plannable_class",
@@ -173,3 +174,18 @@ def class_guard(cls: type) -> tuple[str, dict]:
         " or C._fields_ordered is not C_order"
     )
     return guard, env
+
+
+def none_to_default(var: str, fvar: str, indent: str) -> list[str]:
+    """Plan lines doing what ``BaseField.__set__`` does with None in ``var`` for field ``fvar``.
+
+    A field that is not ``null`` takes its default (called if callable), linked to ``obj``.
+    """
+    return [
+        f"{indent}if not {fvar}.null:",
+        f"{indent}    {var} = {fvar}.default",
+        f"{indent}    if {var} is not None:",
+        f"{indent}        if callable({var}):",
+        f"{indent}            {var} = {var}()",
+        f"{indent}        link({var}, obj)",
+    ]

@@ -44,6 +44,7 @@ from mongomotor.odm.plans.compiler import (
     STALE,
     Unplannable,
     build_function,
+    none_to_default,
     plan_or_none,
     stands_for,
     switched_on,
@@ -156,17 +157,6 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
     if not auto_convert:
         body += ["if values['__auto_convert'] is not False:", "    return False"]
     body.append("created = values['_created']" if "_created" in names else "created = True")
-
-    def none_to_default(var: str, fvar: str, indent: str) -> list[str]:
-        # BaseField.__set__ with None: null keeps None, else the default (called if callable).
-        return [
-            f"{indent}if not {fvar}.null:",
-            f"{indent}    {var} = {fvar}.default",
-            f"{indent}    if {var} is not None:",
-            f"{indent}        if callable({var}):",
-            f"{indent}            {var} = {var}()",
-            f"{indent}        link({var}, obj)",
-        ]
 
     data: dict[str, str] = {}  # field name -> local holding its value, in _data's order
     # Missing fields: the descriptor reads None (nothing set yet), __set__ gives the default.

@@ -53,6 +53,7 @@ from mongomotor.odm.plans.compiler import (
     behaves_as,
     build_function,
     is_library_code,
+    none_to_default,
     switched_on,
 )
 
@@ -269,17 +270,6 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
     values: dict[str, str] = {}  # field name -> local holding its final value
     dict_attrs: list[tuple[str, str]] = []
     n = 0
-
-    def none_to_default(var: str, fvar: str, indent: str) -> list[str]:
-        # BaseField.__set__ with None: null keeps None, else the default (called if callable).
-        return [
-            f"{indent}if not {fvar}.null:",
-            f"{indent}    {var} = {fvar}.default",
-            f"{indent}    if {var} is not None:",
-            f"{indent}        if callable({var}):",
-            f"{indent}            {var} = {var}()",
-            f"{indent}        link({var}, obj)",
-        ]
 
     # Defaults, in the order of the class's fields.
     for name in fields:
