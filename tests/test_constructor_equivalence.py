@@ -32,6 +32,7 @@ from mongomotor.odm.plans import constructor
 from mongomotor.odm.plans import loader as loading
 from mongomotor.odm.plans.compiler import NO_PLAN
 from tests.test_loading_equivalence import (
+    DOCUMENT_KINDS,
     LOADING,
     LComment,
     LDyn,
@@ -43,18 +44,12 @@ from tests.test_loading_equivalence import (
     LSpecial,
     LTag,
     LTarget,
-    LUrgentNote,
     _Replay,
     change,
     doc_state,
-    dyn_son,
     everything_son,
-    ints,
-    note_son,
     outcome,
     post_son,
-    sons,
-    texts,
 )
 
 
@@ -195,44 +190,13 @@ def test_every_field_type_constructs_as_mongoengine_does(son, data):
     assert_constructs_alike(LEverything, son, data)
 
 
+@pytest.mark.parametrize(("classes", "stored"), DOCUMENT_KINDS)
 @LOADING
-@given(son=everything_son(), data=st.data())
-def test_subclasses_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LSpecial, son, data)
-
-
-@LOADING
-@given(son=everything_son(), data=st.data())
-def test_fields_with_their_own_descriptors_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LOdd, son, data)
-
-
-@LOADING
-@given(son=note_son(), data=st.data())
-def test_embedded_documents_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LNote, son, data)
-    assert_constructs_alike(LUrgentNote, son, data)
-
-
-@LOADING
-@given(son=dyn_son(), data=st.data())
-def test_dynamic_documents_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LDyn, son, data)
-
-
-@LOADING
-@given(
-    son=sons({"text": texts}, extra_keys=st.dictionaries(st.sampled_from(["x", "_y"]), ints)),
-    data=st.data(),
-)
-def test_dynamic_embedded_documents_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LDynNote, son, data)
-
-
-@LOADING
-@given(son=post_son(), data=st.data())
-def test_plain_documents_construct_as_mongoengine_does(son, data):
-    assert_constructs_alike(LPost, son, data)
+@given(data=st.data())
+def test_each_kind_of_document_constructs_as_mongoengine_does(classes, stored, data):
+    son = data.draw(stored(), label="son")
+    for cls in classes:
+        assert_constructs_alike(cls, son, data)
 
 
 @LOADING

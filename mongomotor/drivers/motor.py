@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 from gridfs.errors import NoFile
 
 from mongomotor.drivers.backend import Backend
+from mongomotor.drivers.grid_writer import GridWriter
 from mongomotor.runtime.aio import YIELD
 from mongomotor.runtime.bridge import await_, in_bridge
 from mongomotor.runtime.optional import require
@@ -75,7 +75,7 @@ class MotorBackend(Backend):
             pass  # as gridfs.GridFS.delete: deleting a missing file succeeds
 
 
-class _SettlingGridIn:
+class _SettlingGridIn(GridWriter):
     """Motor's GridIn: a cancelled write or close waits for Motor's worker thread first.
 
     Motor runs them in a thread that a cancellation does not stop. Without the
@@ -88,33 +88,13 @@ class _SettlingGridIn:
 
     settle_seconds = 10.0
 
-    def __init__(self, grid_in: Any) -> None:
-        self._grid_in = grid_in
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name == "_grid_in":
-            raise AttributeError(name)
-        return getattr(self._grid_in, name)
-
-    async def _settled(self, name: str, *args: Any) -> Any:
+    async def _run(self, name: str, *args: Any) -> Any:
         operation = asyncio.ensure_future(getattr(self._grid_in, name)(*args))
         try:
             return await asyncio.shield(operation)
         except asyncio.CancelledError:
             await asyncio.wait([operation], timeout=self.settle_seconds)
             raise
-
-    def write(self, data: Any) -> Awaitable[None]:
-        return self._settled("write", data)
-
-    def writelines(self, sequence: Any) -> Awaitable[None]:
-        return self._settled("writelines", sequence)
-
-    def close(self) -> Awaitable[None]:
-        return self._settled("close")
-
-    def abort(self) -> Awaitable[None]:
-        return self._settled("abort")
 
 
 class _AwaitedSession:

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 import gridfs
 
+from mongomotor.drivers.grid_writer import GridWriter
 from mongomotor.runtime.aio import YIELD
 
 __all__ = ["MemoryGridFS"]
@@ -40,29 +40,9 @@ class MemoryGridFS:
         self._gridfs(db, collection).delete(file_id)
 
 
-class _YieldingGridIn:
+class _YieldingGridIn(GridWriter):
     """mongomock's sync GridIn, yielding to the loop before each write as the wire drivers do."""
 
-    def __init__(self, grid_in: Any) -> None:
-        self._grid_in = grid_in
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name == "_grid_in":
-            raise AttributeError(name)
-        return getattr(self._grid_in, name)
-
-    async def _after_yield(self, name: str, *args: Any) -> Any:
+    async def _run(self, name: str, *args: Any) -> Any:
         await YIELD
         return getattr(self._grid_in, name)(*args)
-
-    def write(self, data: Any) -> Awaitable[None]:
-        return self._after_yield("write", data)
-
-    def writelines(self, sequence: Any) -> Awaitable[None]:
-        return self._after_yield("writelines", sequence)
-
-    def close(self) -> Awaitable[None]:
-        return self._after_yield("close")
-
-    def abort(self) -> Awaitable[None]:
-        return self._after_yield("abort")
