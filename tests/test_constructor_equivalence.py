@@ -51,6 +51,8 @@ from tests.test_loading_equivalence import (
     outcome,
     post_son,
 )
+from tests.test_loading_equivalence import both as loading_both
+from tests.test_loading_equivalence import built_pair as loading_built_pair
 
 
 @pytest.fixture(autouse=True)
@@ -138,23 +140,11 @@ def kwargs_of(cls: Any, recipe: list) -> dict:
 
 def both(build: Callable[[], Any]) -> tuple[tuple, tuple]:
     """``build()`` by MongoEngine's own ``__init__``, then by the constructor."""
-    results = []
-    for use_constructor in (False, True):
-        constructor.enabled = use_constructor
-        try:
-            results.append(outcome(build))
-        finally:
-            constructor.enabled = True
-    return results[0], results[1]
+    return loading_both(build, constructor)
 
 
 def built_pair(build: Callable[[], Any]) -> tuple[Any, Any]:
-    constructor.enabled = False
-    try:
-        mongoengine_doc = build()
-    finally:
-        constructor.enabled = True
-    return mongoengine_doc, build()
+    return loading_built_pair(build, constructor)
 
 
 def assert_built_alike(build: Callable[[], Any], data: st.DataObject) -> None:

@@ -410,24 +410,25 @@ def change(doc: Any, data: st.DataObject) -> None:
             doc._data["note"].text = "edited"
 
 
-def both(build: Callable[[], Any]) -> tuple[tuple, tuple]:
-    """``build()`` by MongoEngine's own path, then by the loader."""
+def both(build: Callable[[], Any], plans: Any = loading) -> tuple[tuple, tuple]:
+    """``build()``'s outcome by MongoEngine's own path, then by ``plans`` (a plan module)."""
     results = []
-    for use_loader in (False, True):
-        loading.enabled = use_loader
+    for use_plans in (False, True):
+        plans.enabled = use_plans
         try:
             results.append(outcome(build))
         finally:
-            loading.enabled = True
+            plans.enabled = True
     return results[0], results[1]
 
 
-def built_pair(build: Callable[[], Any]) -> tuple[Any, Any]:
-    loading.enabled = False
+def built_pair(build: Callable[[], Any], plans: Any = loading) -> tuple[Any, Any]:
+    """``build()`` by MongoEngine's own path, then by ``plans`` (a plan module)."""
+    plans.enabled = False
     try:
         mongoengine_doc = build()
     finally:
-        loading.enabled = True
+        plans.enabled = True
     return mongoengine_doc, build()
 
 
