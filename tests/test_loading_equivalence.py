@@ -35,6 +35,7 @@ from mongomotor import (
     EmbeddedDocument,
     run_sync,
     signals,
+    switch_collection,
 )
 from mongomotor.fields import (
     BinaryField,
@@ -515,6 +516,55 @@ def test_each_kind_of_document_loads_as_mongoengine_does(classes, stored, data):
     son = data.draw(stored(), label="son")
     for cls in classes:
         assert_equivalent(cls, son, data)
+
+
+@pytest.mark.parametrize(("classes", "stored"), DOCUMENT_KINDS)
+@LOADING
+@given(data=st.data())
+def test_a_batch_loads_as_mongoengine_loads_each_document(classes, stored, data):
+    # Runs of one shape go through the plan's batch loop; a new shape, or a value
+    # the plan cannot convert, must not change what any document of the batch is.
+    distinct = data.draw(st.lists(stored(), min_size=1, max_size=4), label="sons")
+    order = data.draw(
+        st.lists(st.integers(0, len(distinct) - 1), min_size=1, max_size=12), label="order"
+    )
+    batch = [distinct[i] for i in order]
+    created = data.draw(st.booleans(), label="created")
+    for cls in classes:
+        expected, got = both(
+            lambda cls=cls: loading.from_sons(cls, [dict(s) for s in batch], created=created)
+        )
+        assert got == expected
+        if expected[0] == "error":
+            continue
+        pairs = zip(*built_pair(lambda cls=cls: loading.from_sons(cls, [dict(s) for s in batch])))
+        for a, b in pairs:
+            for check in ("to_mongo", "validate", "_get_changed_fields", "_delta"):
+                assert outcome(getattr(b, check)) == outcome(getattr(a, check))
+
+
+def test_a_batch_of_one_shape_is_one_run(plans):
+    sons = [{"_id": ObjectId(), "title": f"p{i}", "author": ObjectId()} for i in range(5)]
+    docs = loading.from_sons(LPost, sons)
+    assert [d.title for d in docs] == [f"p{i}" for i in range(5)]
+    assert [d._data["author"].id for d in docs] == [s["author"] for s in sons]
+    assert len(plans) == 1  # planned once, for the whole batch
+
+
+async def test_references_in_a_batch_follow_a_switched_collection(lane):
+    sons = [{"_id": ObjectId(), "title": "p", "author": ObjectId()} for _ in range(3)]
+    async with switch_collection(LTarget, "l_target_2020"):
+        inside = loading.from_sons(LPost, [dict(s) for s in sons])
+    after = loading.from_sons(LPost, [dict(s) for s in sons])
+    assert {d._data["author"].collection for d in inside} == {"l_target_2020"}
+    assert {d._data["author"].collection for d in after} == {"l_target"}
+    loading.enabled = False
+    try:
+        async with switch_collection(LTarget, "l_target_2020"):
+            expected = [LPost._from_son(dict(s)) for s in sons]
+    finally:
+        loading.enabled = True
+    assert norm(inside) == norm(expected)
 
 
 def test_created_flag_is_kept():

@@ -31,13 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bson import SON, DBRef, ObjectId
 from mongoengine import signals as me_signals
-from mongoengine.base import fields as me_base_fields
 from mongoengine.base.document import BaseDocument
 from mongoengine.document import EmbeddedDocument
 
-from mongomotor.odm.plans import loader
+from mongomotor.odm.plans import conversions, loader
 from mongomotor.odm.plans.compiler import (
     MAX_PLANS,
     NO_PLAN,
@@ -107,9 +105,9 @@ def _check_class(cls: Any) -> None:
         raise Unplannable
     for name, field in cls._fields.items():
         if (
-            not loader._plannable_field(field)
+            not conversions.plannable_field(field)
             or field.name != name
-            or loader._class_attribute(cls, name) is not field
+            or conversions.class_attribute(cls, name) is not field
         ):
             raise Unplannable
 
@@ -128,32 +126,22 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
     # _from_son passes __auto_convert=False; anything else is planned for the default.
     auto_convert = "__auto_convert" not in names
 
-    env: dict[str, Any] = {
-        "STALE": STALE,
-        "C": cls,
-        "C_fields": fields,
-        "SON": SON,
-        "dict_new": _dict_new,
-        "DBRef": DBRef,
-        "t_oid": ObjectId,
-        "OID_TO_PYTHON": me_base_fields.ObjectIdField.to_python,
-        "from_son": loader.from_son,
-        "link": loader._link,
-        "callable": callable,
-        "set_data": loader._set_data,
-        "set_initialised": loader._set_initialised,
-        "set_created": loader._set_created,
-        "set_dynamic_fields": loader._set_dynamic_fields,
-        "set_changed_fields": loader._set_changed_fields,
-        "set_instance": loader._set_instance,
-        "class_name": cls._class_name,
-    }
+    env = conversions.plan_env()
+    env.update(
+        STALE=STALE,
+        C=cls,
+        C_fields=fields,
+        from_son=loader.from_son,
+        class_name=cls._class_name,
+    )
     field_vars = {}
     for i, (name, field) in enumerate(fields.items()):
         field_vars[name] = f"f{i}"
         env[f"f{i}"] = field
 
-    body = [f"if C._fields is not C_fields or len(C_fields) != {len(fields)}:", "    return STALE"]
+    head = [f"if C._fields is not C_fields or len(C_fields) != {len(fields)}:", "    return STALE"]
+    once: list[str] = []  # lookups the conversions make at most once per call
+    body: list[str] = []
     if not auto_convert:
         body += ["if values['__auto_convert'] is not False:", "    return False"]
     body.append("created = values['_created']" if "_created" in names else "created = True")
@@ -182,7 +170,11 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
         body.append(f"{var} = values[{name!r}]")
         body.append(f"if {var} is None:")
         body.extend(none_to_default(var, fvar, "    "))
-        fast = loader._fast_conversion(fields[name], var, fvar, env) if auto_convert else None
+        fast = (
+            conversions.fast_conversion(fields[name], var, fvar, env, once)
+            if auto_convert
+            else None
+        )
         if fast:
             body.extend(fast)
         else:
@@ -205,7 +197,6 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
                 f"d['get_{name}_display'] = "
                 f"partial(obj._BaseDocument__get_field_display, field={field_vars[name]})"
             )
-            env["partial"] = loader.partial
     if cls._dynamic:
         body.append("d['_dynamic_lock'] = False")
         for name in dynamic:  # the document's own __setattr__ registers each one
@@ -217,4 +208,4 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
         body.append("set_changed_fields(obj, [])")
     body.append("return True")
     label = f"constructor {cls._class_name}"
-    return build_function(label, "init(obj, values)", body, env)
+    return build_function(label, "init(obj, values)", head + once + body, env)

@@ -30,29 +30,22 @@ or ``loading.enabled = False``, sends every load to MongoEngine.
 
 from __future__ import annotations
 
-import datetime
-import weakref
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
-from bson import SON, DBRef, ObjectId
-from mongoengine import fields as me_fields
 from mongoengine import signals as me_signals
-from mongoengine.base import fields as me_base_fields
 from mongoengine.base.common import get_document
 from mongoengine.base.document import BaseDocument
 from mongoengine.document import EmbeddedDocument
 
+from mongomotor.odm.plans import conversions
 from mongomotor.odm.plans.compiler import (
     MAX_PLANS,
     NO_PLAN,
     STALE,
-    UNPLANNED_FIELDS,
     Unplannable,
     behaves_as,
     build_function,
-    is_library_code,
     none_to_default,
     switched_on,
 )
@@ -67,25 +60,9 @@ _me_from_son = BaseDocument.__dict__["_from_son"].__func__
 _me_init = BaseDocument.__dict__["__init__"]
 _me_embedded_init = EmbeddedDocument.__dict__["__init__"]
 
-# Conversions that give back a value of this exact type unchanged: the
-# plan skips the call when the stored value already has that type.
-_IDENTITY_TYPES: dict[Any, type] = {
-    me_fields.StringField.to_python: str,
-    me_fields.IntField.to_python: int,
-    me_fields.FloatField.to_python: float,
-    me_fields.BooleanField.to_python: bool,
-    me_base_fields.ObjectIdField.to_python: ObjectId,
-}
-
 _plans: dict[tuple, Any] = {}
 _NO_CLS = object()  # a son without "_cls"
 
-_set_data = BaseDocument.__dict__["_data"].__set__
-_set_initialised = BaseDocument.__dict__["_initialised"].__set__
-_set_created = BaseDocument.__dict__["_created"].__set__
-_set_dynamic_fields = BaseDocument.__dict__["_dynamic_fields"].__set__
-_set_changed_fields = BaseDocument.__dict__["_changed_fields"].__set__
-_set_instance = EmbeddedDocument.__dict__["_instance"].__set__
 _dict_new = dict.__new__
 _pre_init = me_signals.pre_init
 _post_init = me_signals.post_init
@@ -94,6 +71,20 @@ _post_init = me_signals.post_init
 def forget_plans() -> None:
     """Drop every compiled plan (they are rebuilt on the next load)."""
     _plans.clear()
+
+
+def _plan_of(cls: Any, son: dict) -> Any:
+    """The compiled loader of ``son``'s shape for ``cls`` (made on first sight), or NO_PLAN."""
+    cls_value = son.get("_cls", _NO_CLS)
+    if cls_value.__class__ is not str and cls_value is not _NO_CLS:
+        return NO_PLAN  # None, or not a name
+    key = (cls, tuple(son), cls_value)
+    load = _plans.get(key)
+    if load is None:
+        if len(_plans) >= MAX_PLANS:
+            _plans.clear()  # shapes without end (dynamic documents): start again
+        load = _plans[key] = _plan(cls, key[1], key[2])
+    return load
 
 
 def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool = False) -> Any:
@@ -108,15 +99,7 @@ def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool =
         and not _pre_init.receivers
         and not _post_init.receivers
     ):
-        cls_value = son.get("_cls", _NO_CLS)
-        if cls_value.__class__ is not str and cls_value is not _NO_CLS:
-            return _me_from_son(cls, son, _auto_dereference, created)  # None, or not a name
-        key = (cls, tuple(son), cls_value)
-        load = _plans.get(key)
-        if load is None:
-            if len(_plans) >= MAX_PLANS:
-                _plans.clear()  # shapes without end (dynamic documents): start again
-            load = _plans[key] = _plan(cls, key[1], key[2])
+        load = _plan_of(cls, son)
         if load is not NO_PLAN:
             try:
                 obj = load(son, created)
@@ -126,7 +109,8 @@ def from_son(cls: Any, son: Any, _auto_dereference: bool = True, created: bool =
             if obj is not STALE:
                 return obj
             # The class changed (fields added or removed) since it was planned.
-            _plans[key] = _plan(cls, key[1], key[2])
+            cls_value = son.get("_cls", _NO_CLS)
+            _plans[(cls, tuple(son), cls_value)] = _plan(cls, tuple(son), cls_value)
             return from_son(cls, son, _auto_dereference, created)
     return _me_from_son(cls, son, _auto_dereference, created)
 
@@ -139,35 +123,37 @@ def from_sons(
         posts = from_sons(Post, raw_documents)
     """
     load = cls._from_son
-    if getattr(load, "__func__", None) is from_son:
-        # The class loads through this module: skip the classmethod call per document.
+    if getattr(load, "__func__", None) is not from_son:
+        return [load(son, _auto_dereference=_auto_dereference, created=created) for son in sons]
+    # The class loads through this module: no classmethod call per document, and
+    # runs of documents of one shape go through the plan's batch loop.
+    if not (enabled and _auto_dereference) or _pre_init.receivers or _post_init.receivers:
         return [from_son(cls, son, _auto_dereference, created) for son in sons]
-    return [load(son, _auto_dereference=_auto_dereference, created=created) for son in sons]
+    if type(sons) is not list:
+        sons = list(sons)
+    out: list[Any] = []
+    i, n = 0, len(sons)
+    while i < n:
+        son = sons[i]
+        if type(son) is dict:
+            plan = _plan_of(cls, son)
+            if plan is not NO_PLAN:
+                i = plan.run(sons, i, created, out)
+                if i < 0:  # a value the plan could not convert
+                    i = ~i
+                    out.append(_me_from_son(cls, sons[i], _auto_dereference, created))
+                    i += 1
+                    continue
+                if i == n:
+                    break
+                son = sons[i]
+        # A document the run stopped at: another shape, or a class changed since planned.
+        out.append(from_son(cls, son, _auto_dereference, created))
+        i += 1
+    return out
 
 
 # -- planning -------------------------------------------------------------------------
-
-
-def _plannable_field(field: Any) -> bool:
-    """True if building with this field is the plain conversion the plan does."""
-    if isinstance(field, UNPLANNED_FIELDS):
-        return False
-    kind = type(field)
-    if not all(is_library_code(getattr(kind, n)) for n in ("__get__", "__set__", "to_python")):
-        return False
-    if kind.set_auto_dereferencing is not me_base_fields.BaseField.set_auto_dereferencing:
-        return False
-    inner = getattr(field, "field", None)
-    if isinstance(field, me_base_fields.ComplexBaseField) and inner is not None:
-        return _plannable_field(inner)
-    return True
-
-
-def _class_attribute(doc_cls: Any, name: str) -> Any:
-    for klass in doc_cls.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
 
 
 def _plannable_class(doc_cls: Any) -> bool:
@@ -189,13 +175,13 @@ def _plan(doc_cls: Any, keys: tuple, cls_value: Any) -> Any:
     try:
         if class_name != doc_cls._class_name:
             target = get_document(class_name)
-        return _compile(doc_cls, target, keys)
+        return _compile(doc_cls, target, keys, cls_value)
     except Exception:
         # Unplannable shape, or an error MongoEngine's path reports its own way.
         return NO_PLAN
 
 
-def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], Any]:
+def _compile(doc_cls: Any, target: Any, keys: tuple, cls_value: Any) -> Callable[[dict, bool], Any]:
     if not _plannable_class(target) or not all(type(k) is str for k in keys):
         raise Unplannable
     fields = target._fields
@@ -223,34 +209,20 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
     # Missing fields go through their descriptors too (defaults): every field counts,
     # and each must be the class attribute its name reads (__init__ sets it by name).
     for name, field in fields.items():
-        if not _plannable_field(field) or _class_attribute(target, name) is not field:
+        plain = conversions.plannable_field(field)
+        if not plain or conversions.class_attribute(target, name) is not field:
             raise Unplannable
 
-    env: dict[str, Any] = {
-        "new": object.__new__,
-        "T": target,
-        "SON": SON,
-        "dict_new": _dict_new,
-        "from_son": from_son,
-        "DBRef": DBRef,
-        "t_oid": ObjectId,
-        "OID_TO_PYTHON": me_base_fields.ObjectIdField.to_python,
-        "STALE": STALE,
-        "S": doc_cls,
-        "S_fields": doc_cls._fields,
-        "S_map": doc_cls._db_field_map,
-        "T_fields": target._fields,
-        "partial": partial,
-        "proxy": weakref.proxy,
-        "link": _link,
-        "set_data": _set_data,
-        "set_initialised": _set_initialised,
-        "set_created": _set_created,
-        "set_dynamic_fields": _set_dynamic_fields,
-        "set_changed_fields": _set_changed_fields,
-        "set_instance": _set_instance,
-        "callable": callable,
-    }
+    env = conversions.plan_env()
+    env.update(
+        T=target,
+        from_son=from_son,
+        STALE=STALE,
+        S=doc_cls,
+        S_fields=doc_cls._fields,
+        S_map=doc_cls._db_field_map,
+        T_fields=target._fields,
+    )
     field_vars: dict[str, str] = {}
     for i, (name, field) in enumerate(fields.items()):
         field_vars[name] = f"f{i}"
@@ -261,11 +233,13 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
     guard += " or S._db_field_map is not S_map"
     if doc_cls is not target:
         guard += f" or S._fields is not S_fields or len(S_fields) != {len(doc_cls._fields)}"
-    body: list[str] = [f"if {guard}:", "    return STALE"]
     # _from_son turns every field's auto-dereferencing on (a DictField starts off).
-    for name in fields:
-        body.append(f"{field_vars[name]}._BaseField__auto_dereference = True")
-    body.append("obj = new(T)")
+    dereferencing = [f"{field_vars[name]}._BaseField__auto_dereference = True" for name in fields]
+    body: list[str] = ["obj = new(T)"]
+    # Values that stay the same for a whole batch (a referenced class's collection
+    # name, say), looked up the first time a document needs them.
+    once: list[str] = []
+    nested = False  # a conversion that may build other documents
 
     values: dict[str, str] = {}  # field name -> local holding its final value
     dict_attrs: list[tuple[str, str]] = []
@@ -301,7 +275,8 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
         fvar = field_vars[name]
         body.append(f"if {var} is None:")
         body.extend(none_to_default(var, fvar, "    "))
-        fast = _fast_conversion(field, var, fvar, env)
+        fast = conversions.fast_conversion(field, var, fvar, env, once)
+        nested = nested or fast is None or conversions.builds_documents(field)
         if fast:
             body.extend(fast)
         else:
@@ -337,109 +312,46 @@ def _compile(doc_cls: Any, target: Any, keys: tuple) -> Callable[[dict, bool], A
     if issubclass(target, EmbeddedDocument):
         body.append("set_instance(obj, None)")
     body.append("set_changed_fields(obj, [])")
-    body.append("return obj")
-    return build_function(f"loader {target._class_name}", "load(son, created)", body, env)
+
+    label = f"loader {target._class_name}"
+    load = build_function(
+        label,
+        "load(son, created)",
+        [f"if {guard}:", "    return STALE", *dereferencing, *once, *body, "return obj"],
+        env,
+    )
+    # The same steps over consecutive stored documents of this shape. Converting a
+    # value that may build other documents can change the fields' flags, so those
+    # classes set them again for every document, as the single load does.
+    env["KEYS"] = keys
+    env["CLS"] = cls_value
+    shape = "type(son) is not dict or tuple(son) != KEYS"
+    if "_cls" in keys:
+        shape += " or type(son['_cls']) is not str or son['_cls'] != CLS"
+    each = dereferencing if nested else []
+    load.run = build_function(
+        label,
+        "run(sons, i, created, out)",
+        [
+            f"if {guard}:",
+            "    return i",
+            *dereferencing,
+            *once,
+            "n = len(sons)",
+            "while i < n:",
+            "    son = sons[i]",
+            f"    if {shape}:",
+            "        return i",
+            "    try:",
+            *("        " + line for line in each + body),
+            "    except Exception:",
+            "        return ~i  # MongoEngine's path raises its own error, or builds it",
+            "    out.append(obj)",
+            "    i += 1",
+            "return i",
+        ],
+        env,
+    )
+    return load
 
 
-def _fast_conversion(field: Any, var: str, fvar: str, env: dict) -> list[str] | None:
-    """Code that skips ``to_python`` for values already of the type it gives back."""
-    kind = _IDENTITY_TYPES.get(type(field).to_python)
-    if kind is None and type(field).to_python is me_base_fields.BaseField.to_python:
-        # DateTimeField and other fields that keep the stored value as it is.
-        if isinstance(field, me_fields.DateTimeField) and not isinstance(
-            field, me_fields.DateField
-        ):
-            kind = datetime.datetime
-    if kind is not None:
-        tname = f"t_{kind.__name__}"
-        env[tname] = kind
-        return [
-            f"elif type({var}) is not {tname}:",
-            f"    {var} = {fvar}.to_python({var})",
-            f"    link({var}, obj)",
-        ]
-    if type(field).to_python is me_fields.ReferenceField.to_python:
-        # A reference stored as its id becomes a DBRef: ReferenceField.to_python
-        # with the id field's conversion skipped for an ObjectId id.
-        return [
-            f"elif type({var}) is t_oid and not {fvar}.dbref:",
-            f"    dt = {fvar}.document_type",
-            "    idf = dt.id",
-            f"    {var} = DBRef(dt._get_collection_name(),"
-            f" {var} if type(idf).to_python is OID_TO_PYTHON else idf.to_python({var}))",
-            "else:",
-            f"    {var} = {fvar}.to_python({var})",
-            f"    link({var}, obj)",
-        ]
-    if (
-        type(field).to_python is me_base_fields.ComplexBaseField.to_python
-        and isinstance(field, me_fields.ListField)
-        and field.field is not None
-    ):
-        inner = field.field
-        ivar = f"{fvar}_inner"
-        env[ivar] = inner
-        if type(inner).to_python is me_fields.EmbeddedDocumentField.to_python:
-            # A list of embedded documents: ComplexBaseField.to_python hands the
-            # inner field its own auto-dereferencing, then converts each item.
-            return [
-                f"elif type({var}) is list:",
-                f"    {ivar}._BaseField__auto_dereference = {fvar}._auto_dereference",
-                f"    if {var}:",
-                f"        ad = {ivar}._auto_dereference",
-                f"        dt = {ivar}.document_type",
-                "        if getattr(dt._from_son, '__func__', None) is from_son:",
-                # The embedded class loads through this module: no classmethod call per item.
-                f"            {var} = [x if isinstance(x, dt) else from_son(dt, x, ad)"
-                f" for x in {var}]",
-                "        else:",
-                f"            {var} = [x if isinstance(x, dt)"
-                " else dt._from_son(x, _auto_dereference=ad)"
-                f" for x in {var}]",
-                "    else:",
-                f"        {var} = []",
-                f"    link({var}, obj)",
-                "else:",
-                f"    {var} = {fvar}.to_python({var})",
-                f"    link({var}, obj)",
-            ]
-        inner_kind = _IDENTITY_TYPES.get(type(inner).to_python)
-        if inner_kind is not None:
-            # A list of plain values: the items convert as ComplexBaseField does
-            # (the inner field's auto-dereferencing does not change a plain value).
-            tname = f"t_{inner_kind.__name__}"
-            env[tname] = inner_kind
-            return [
-                f"elif type({var}) is list:",
-                f"    {var} = [x if type(x) is {tname} else {ivar}.to_python(x) for x in {var}]",
-                f"    link({var}, obj)",
-                "else:",
-                f"    {var} = {fvar}.to_python({var})",
-                f"    link({var}, obj)",
-            ]
-    return None
-
-
-def _link(value: Any, parent: Any) -> None:
-    # BaseField.__set__: embedded documents (alone or in a list) point to their parent.
-    if isinstance(value, EmbeddedDocument):
-        _set_parent(value, weakref.proxy(parent))
-    elif isinstance(value, (list, tuple)):
-        ref = None
-        for item in value:
-            if isinstance(item, EmbeddedDocument):
-                if ref is None:
-                    ref = weakref.proxy(parent)
-                _set_parent(item, ref)
-
-
-def _set_parent(doc: Any, ref: Any) -> None:
-    if type(doc).__setattr__ is _base_setattr:
-        # BaseDocument.__setattr__ stores an underscore name of an embedded
-        # document as it is: skip its checks.
-        _set_instance(doc, ref)
-    else:
-        doc._instance = ref
-
-
-_base_setattr = BaseDocument.__setattr__
