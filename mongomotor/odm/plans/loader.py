@@ -131,6 +131,8 @@ def from_sons(
         return [from_son(cls, son, _auto_dereference, created) for son in sons]
     if type(sons) is not list:
         sons = list(sons)
+    if len(sons) < 2:  # no batch to share the run's set-up with
+        return [from_son(cls, son, _auto_dereference, created) for son in sons]
     out: list[Any] = []
     i, n = 0, len(sons)
     while i < n:
