@@ -59,7 +59,13 @@ _LENGTH_PREFIXED = (0x02, 0x0D, 0x0E)  # string, code, symbol: int32 length + by
 _SELF_SIZED = (0x03, 0x04, 0x0F)  # document, array, code with scope: int32 total size
 
 
-def _value_end(data: bytes, kind: int, at: int) -> int:
+def _cstring_end(data: Any, at: int) -> int:
+    while data[at]:
+        at += 1
+    return at
+
+
+def _value_end(data: Any, kind: int, at: int) -> int:
     """Where the value of type ``kind`` starting at ``at`` ends."""
     fixed = _FIXED.get(kind)
     if fixed is not None:
@@ -71,13 +77,13 @@ def _value_end(data: bytes, kind: int, at: int) -> int:
     if kind == 0x05:  # binary: int32 length, subtype, bytes
         return at + 5 + _INT32.unpack_from(data, at)[0]
     if kind == 0x0B:  # regex: two C strings
-        return data.index(0, data.index(0, at) + 1) + 1
+        return _cstring_end(data, _cstring_end(data, at) + 1) + 1
     if kind == 0x0C:  # DBPointer: string, ObjectId
         return at + 4 + _INT32.unpack_from(data, at)[0] + 12
     raise bson.InvalidBSON(f"unknown BSON type {kind:#x}")
 
 
-def _find(data: bytes, start: int, names: tuple[bytes, ...], kind: int) -> tuple[int, bytes]:
+def _find(data: Any, start: int, names: tuple[bytes, ...], kind: int) -> tuple[int, bytes]:
     """The offset of the value named one of ``names`` of type ``kind`` in the document at ``start``.
 
     (-1, b"") when there is none.
@@ -85,29 +91,24 @@ def _find(data: bytes, start: int, names: tuple[bytes, ...], kind: int) -> tuple
     pos, end = start + 4, start + _INT32.unpack_from(data, start)[0] - 1
     while pos < end:
         element_kind = data[pos]
-        name_end = data.index(0, pos + 1)
+        name_end = _cstring_end(data, pos + 1)
         value = name_end + 1
-        if element_kind == kind and data[pos + 1 : name_end] in names:
-            return value, data[pos + 1 : name_end]
+        if element_kind == kind and bytes(data[pos + 1 : name_end]) in names:
+            return value, bytes(data[pos + 1 : name_end])
         pos = _value_end(data, element_kind, value)
     return -1, b""
 
 
-def _element_offsets(data: bytes, start: int) -> list[int] | None:
-    """Where each element of the array at ``start`` begins, then its end (None: not documents)."""
-    offsets = []
-    append = offsets.append
+def _document_ends(stream: bytes) -> list[int] | None:
+    """Where each document of ``stream`` ends (None if the sizes do not add up)."""
+    ends: list[int] = []
+    append = ends.append
     unpack = _INT32.unpack_from
-    index = data.index
-    pos, end = start + 4, start + unpack(data, start)[0] - 1
-    while pos < end:
-        if data[pos] != 0x03:
-            return None
+    pos, total = 0, len(stream)
+    while pos < total:
+        pos += unpack(stream, pos)[0]
         append(pos)
-        value = index(0, pos + 1) + 1
-        pos = value + unpack(data, value)[0]
-    append(end)
-    return offsets
+    return ends if pos == total else None
 
 
 class DocumentBatch:
@@ -117,17 +118,19 @@ class DocumentBatch:
         doc = batch.popleft()      # or read it as the deque PyMongo's cursor keeps
     """
 
-    __slots__ = ("_data", "_offsets", "_next", "_codec_options", "_ready")
+    __slots__ = ("_stream", "_ends", "_next", "_codec_options", "_ready", "remaining")
 
-    def __init__(self, data: bytes, offsets: list[int], codec_options: Any) -> None:
-        self._data = data  # the array of the reply, from its first element on
-        self._offsets = offsets  # where each document's element starts, then the array's end
+    def __init__(self, stream: bytes, ends: list[int], codec_options: Any) -> None:
+        self._stream = stream  # the documents, one after the other
+        self._ends = ends  # where each one ends
         self._next = 0
         self._codec_options = codec_options
         self._ready: collections.deque = collections.deque()
+        #: Documents not decoded yet (a plain attribute: read for every document).
+        self.remaining = len(ends)
 
     def __len__(self) -> int:
-        return len(self._ready) + len(self._offsets) - 1 - self._next
+        return len(self._ready) + self.remaining
 
     def decode_into(self, ready: collections.deque, count: int = CHUNK) -> bool:
         """Append the next ``count`` documents to ``ready``; False when none is left."""
@@ -136,22 +139,20 @@ class DocumentBatch:
             self._ready.clear()
             return True
         first = self._next
-        last = min(first + count, len(self._offsets) - 1)
-        if first >= last:
+        if first >= len(self._ends):
             return False
-        offsets, data = self._offsets, self._data
-        body = data[offsets[first] : offsets[last]]
-        # The elements keep their array keys: with a size and a terminator they
-        # form one document whose values are the documents, decoded in one call.
-        wrapper = bson.decode(_INT32.pack(len(body) + 5) + body + b"\x00", self._codec_options)
-        ready.extend(wrapper.values())
+        last = min(first + count, len(self._ends))
+        start = self._ends[first - 1] if first else 0
+        chunk = memoryview(self._stream)[start : self._ends[last - 1]]
+        ready.extend(bson.decode_all(chunk, self._codec_options))
         self._next = last
+        self.remaining -= last - first
         return True
 
     def decode_all(self, ready: collections.deque) -> None:
         """Append every document left to ``ready``."""
-        self.decode_into(ready, len(self._offsets))
-        self.decode_into(ready, len(self._offsets))
+        self.decode_into(ready, len(self._ends))
+        self.decode_into(ready, len(self._ends))
 
     def popleft(self) -> Any:
         if not self._ready and not self.decode_into(self._ready):
@@ -160,7 +161,7 @@ class DocumentBatch:
 
     def clear(self) -> None:
         self._ready.clear()
-        self._data, self._offsets, self._next = b"", [0], 0
+        self._stream, self._ends, self._next, self.remaining = b"", [], 0, 0
 
     def __iter__(self) -> Any:
         # Iterating reads nothing: everything left is decoded once and stays.
@@ -191,35 +192,39 @@ class _Count:
         return f"<{self._n} documents, decoded when read>"
 
 
-def split_reply(payload: bytes, codec_options: Any, user_fields: Mapping[str, Any] | None
+def split_reply(payload: Any, codec_options: Any, user_fields: Mapping[str, Any] | None
                 ) -> tuple[dict, DocumentBatch] | None:
     """A cursor reply as PyMongo decodes it but without its batch, and the batch undecoded.
 
     None when the reply is not a cursor reply whose batch holds only documents.
     """
-    cursor_at, _ = _find(payload, 0, (b"cursor",), 0x03)
+    data = memoryview(payload)
+    cursor_at, _ = _find(data, 0, (b"cursor",), 0x03)
     if cursor_at < 0:
         return None
-    batch_at, key = _find(payload, cursor_at, (b"firstBatch", b"nextBatch"), 0x04)
+    batch_at, key = _find(data, cursor_at, (b"firstBatch", b"nextBatch"), 0x04)
     if batch_at < 0:
         return None
-    offsets = _element_offsets(payload, batch_at)
-    if offsets is None:
+    size = _INT32.unpack_from(data, batch_at)[0]
+    try:
+        stream = bson._array_of_documents_to_buffer(data[batch_at : batch_at + size])
+    except bson.InvalidBSON:
+        return None  # not only documents: PyMongo's decoding says what is wrong
+    ends = _document_ends(stream)
+    if ends is None:
         return None
-    size = _INT32.unpack_from(payload, batch_at)[0]
-    envelope = bytearray(payload[:batch_at])
+    envelope = bytearray(data[:batch_at])
     envelope += _EMPTY_ARRAY
-    envelope += payload[batch_at + size :]
+    envelope += data[batch_at + size :]
     shrink = size - len(_EMPTY_ARRAY)
-    _INT32.pack_into(envelope, 0, _INT32.unpack_from(payload, 0)[0] - shrink)
-    _INT32.pack_into(envelope, cursor_at, _INT32.unpack_from(payload, cursor_at)[0] - shrink)
+    _INT32.pack_into(envelope, 0, _INT32.unpack_from(data, 0)[0] - shrink)
+    _INT32.pack_into(envelope, cursor_at, _INT32.unpack_from(data, cursor_at)[0] - shrink)
     reply = bson._decode_all_selective(bytes(envelope), codec_options, user_fields)[0]
     cursor = reply.get("cursor")
     if not isinstance(reply, dict) or not isinstance(cursor, dict):
         return None
-    batch = DocumentBatch(payload, offsets, codec_options)
-    cursor[key.decode()] = _Count(len(offsets) - 1)
-    return reply, batch
+    cursor[key.decode()] = _Count(len(ends))
+    return reply, DocumentBatch(stream, ends, codec_options)
 
 
 class ChunkedCursor(AsyncCursor):
@@ -245,7 +250,7 @@ class ChunkedCursor(AsyncCursor):
             and not legacy_response
             and not _raw_document_class(codec_options.document_class)
         ):
-            split = split_reply(bytes(response.payload_document), codec_options, user_fields)
+            split = split_reply(response.payload_document, codec_options, user_fields)
             if split is not None:
                 reply, self._received = split
                 return [reply]

@@ -219,7 +219,7 @@ class SyncCursor:
     def buffered(self) -> int:
         """Documents already received: readable without a round trip."""
         undecoded = self._undecoded
-        return len(self._buffer) + (len(undecoded) if undecoded is not None else 0)
+        return len(self._buffer) + (undecoded.remaining if undecoded is not None else 0)
 
     def buffered_documents(self) -> collections.deque:
         """The documents received and not read yet (no I/O; not a copy: do not change it)."""
