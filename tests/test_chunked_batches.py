@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
+import logging
 import uuid
 from typing import Any
 
@@ -450,3 +451,13 @@ def test_a_document_batch_reads_like_a_deque():
     assert [batch.popleft() for _ in range(69)] == docs[1:] and not batch
     with pytest.raises(IndexError):
         batch.popleft()
+
+
+@pytest.mark.parametrize("lane", ["pymongo"], indirect=True)
+async def test_pymongo_s_command_log_shows_the_documents(lane, caplog):
+    await store("logged", [{"v": i} for i in range(12)])
+    with caplog.at_level(logging.DEBUG, logger="pymongo.command"):
+        docs = await run_sync(lambda: list(mongomotor.get_db()["logged"].find({}, batch_size=5)))
+    assert [doc["v"] for doc in docs] == list(range(12))
+    replies = [r.getMessage() for r in caplog.records if "firstBatch" in r.getMessage()]
+    assert replies and 'v\\": 4' in replies[0] and "decoded when read" not in replies[0]

@@ -16,7 +16,8 @@ Only the documents are deferred: the reply's envelope (cursor id, namespace,
 cluster time, ``ok``) is decoded by PyMongo's own decoder, with the batch left
 out, so sessions, gossip and errors see what they see on PyMongo's path. A
 reply of another shape (``explain``, a batch that holds anything but
-documents, a raw document class) is decoded the stock way.
+documents, a raw document class, a reply PyMongo's debug log of commands
+shows) is decoded the stock way.
 ``MONGOMOTOR_CHUNKED_BATCHES=0`` in the environment switches the path off.
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 import bson
 from bson import _raw_document_class
 from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.logger import _COMMAND_LOGGER, _is_debug_enabled
 from pymongo.message import _OpMsg
 
 __all__ = ["CHUNK", "ChunkedCursor", "DocumentBatch", "enabled"]
@@ -249,6 +251,8 @@ class ChunkedCursor(AsyncCursor):
             and len(response.payload_document) >= SMALLEST_SPLIT
             and not legacy_response
             and not _raw_document_class(codec_options.document_class)
+            # PyMongo's command log shows the reply, documents included.
+            and not _is_debug_enabled(_COMMAND_LOGGER)
         ):
             split = split_reply(response.payload_document, codec_options, user_fields)
             if split is not None:
