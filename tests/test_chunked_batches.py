@@ -22,6 +22,7 @@ import bson
 import pytest
 from bson import SON, Binary, Decimal128, Int64, ObjectId
 from bson.codec_options import CodecOptions, TypeCodec, TypeDecoder, TypeRegistry
+from bson.raw_bson import RawBSONDocument
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo import monitoring
@@ -185,7 +186,7 @@ def real_cursor_kind(cursor: Any) -> type:
             "projection": st.sampled_from([{"n": 1}, {"_id": 0}, {"n": 0}]),
         },
     ),
-    codec=st.sampled_from(sorted(CODECS)),
+    codec=st.sampled_from([*sorted(CODECS), "raw"]),
     steps=st.lists(st.integers(0, 40), max_size=4),
 )
 async def test_reading_gives_what_pymongo_gives(lane, docs, options, codec, steps):
@@ -193,7 +194,8 @@ async def test_reading_gives_what_pymongo_gives(lane, docs, options, codec, step
     kinds = []
 
     def read() -> Any:
-        collection = mongomotor.get_db()["shapes"].with_options(codec_options=CODECS[codec])
+        options_of = {**CODECS, "raw": CodecOptions(document_class=RawBSONDocument)}
+        collection = mongomotor.get_db()["shapes"].with_options(codec_options=options_of[codec])
         cursor = collection.find({}, **options)
         seen = observe(cursor, steps)
         kinds.append(real_cursor_kind(cursor))

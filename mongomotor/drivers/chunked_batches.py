@@ -2,7 +2,7 @@
 
     cursor = ChunkedCursor(async_collection, {"published": True})   # an AsyncCursor
     batch = await cursor.take_batch()      # a DocumentBatch: nothing decoded yet
-    docs = batch.decode_into(deque())      # the next CHUNK documents, as PyMongo gives them
+    batch.decode_into(ready)               # the next CHUNK documents join the deque ready
 
 PyMongo decodes a whole reply at once: up to a thousand documents (a dict,
 its ObjectIds, its lists: about four objects the garbage collector tracks
@@ -18,7 +18,9 @@ out, so sessions, gossip and errors see what they see on PyMongo's path. A
 reply of another shape (``explain``, a batch that holds anything but
 documents, a raw document class, a reply PyMongo's debug log of commands
 shows) is decoded the stock way.
-``MONGOMOTOR_CHUNKED_BATCHES=0`` in the environment switches the path off.
+``MONGOMOTOR_CHUNKED_BATCHES=0`` in the environment switches the path off;
+it is on only for the PyMongo releases of :data:`PROVEN_ON` (it reads the
+cursor's private methods), others decode as PyMongo does.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import bson
+import pymongo
 from bson import _raw_document_class
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.logger import _COMMAND_LOGGER, _is_debug_enabled
 from pymongo.message import _OpMsg
 
-__all__ = ["CHUNK", "ChunkedCursor", "DocumentBatch", "enabled"]
+__all__ = ["CHUNK", "PROVEN_ON", "ChunkedCursor", "DocumentBatch", "enabled", "split_reply"]
 
 #: Documents decoded per step: the ODM builds documents 32 at a time, so one
 #: chunk's raw dicts are gone before the next chunk is decoded.
@@ -45,10 +48,14 @@ CHUNK = 32
 #: too few documents to matter to the collector, and a split costs more.
 SMALLEST_SPLIT = 16 * 1024
 
+#: PyMongo releases whose cursor internals this module was proven against
+#: (tests/test_chunked_batches.py on the pymongo lane).
+PROVEN_ON = frozenset({"4.20.1"})
+
 #: Off with ``MONGOMOTOR_CHUNKED_BATCHES=0`` (read at import; tests set it).
-enabled: bool = os.environ.get("MONGOMOTOR_CHUNKED_BATCHES", "1").strip().lower() not in (
-    "0", "off", "false", "no",
-)
+enabled: bool = pymongo.version in PROVEN_ON and os.environ.get(
+    "MONGOMOTOR_CHUNKED_BATCHES", "1"
+).strip().lower() not in ("0", "off", "false", "no")
 
 _INT32 = struct.Struct("<i")
 _EMPTY_ARRAY = b"\x05\x00\x00\x00\x00"
@@ -222,9 +229,9 @@ def split_reply(payload: Any, codec_options: Any, user_fields: Mapping[str, Any]
     _INT32.pack_into(envelope, 0, _INT32.unpack_from(data, 0)[0] - shrink)
     _INT32.pack_into(envelope, cursor_at, _INT32.unpack_from(data, cursor_at)[0] - shrink)
     reply = bson._decode_all_selective(bytes(envelope), codec_options, user_fields)[0]
-    cursor = reply.get("cursor")
-    if not isinstance(reply, dict) or not isinstance(cursor, dict):
-        return None
+    if not isinstance(reply, dict) or not isinstance(reply.get("cursor"), dict):
+        return None  # a document class the batch's count cannot be put in
+    cursor = reply["cursor"]
     cursor[key.decode()] = _Count(len(ends))
     return reply, DocumentBatch(stream, ends, codec_options)
 
