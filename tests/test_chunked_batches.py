@@ -4,7 +4,8 @@ Each property reads the same stored documents through the facade cursor twice,
 with the chunked path on and off (``chunked_batches.enabled``), and compares
 everything the reader sees: documents (with their types), ``buffered``
 counts, the GridFS look-ahead, ``alive``, errors. Every reply is split here
-(``SMALLEST_SPLIT = 0``) so that small and empty batches take the path too.
+(``SMALLEST_SPLIT = 0``) so that small and empty batches take the path too,
+and every limit does (``SMALL_LIMIT = 0``).
 The pymongo lane takes the chunked path (checked); the motor lane reads the
 same way through Motor's cursor, which keeps PyMongo's decoding, and must agree.
 """
@@ -45,6 +46,7 @@ CHUNKED = settings(
 @pytest.fixture(autouse=True)
 def split_every_reply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chunked_batches, "SMALLEST_SPLIT", 0)
+    monkeypatch.setattr(chunked_batches, "SMALL_LIMIT", 0)
     monkeypatch.setattr(chunked_batches, "enabled", True)
 
 
@@ -396,6 +398,13 @@ async def test_the_switch_and_the_size_threshold(lane, monkeypatch):
 
     kind, undecoded, docs = await run_sync(small_reply)
     assert kind is ChunkedCursor and undecoded is None and len(docs) == 5  # decoded at once
+    monkeypatch.setattr(chunked_batches, "SMALL_LIMIT", 100)
+
+    def limited(limit: int) -> Any:
+        return real_cursor_kind(mongomotor.get_db()["small"].find({}).limit(limit)._materialize())
+
+    kinds = [await run_sync(limited, n) for n in (1, -1, 100, 101, 0)]
+    assert [kind is ChunkedCursor for kind in kinds] == [False, False, False, True, True]
 
 
 # -- the reply itself, without a server -----------------------------------------------------

@@ -48,6 +48,9 @@ CHUNK = 32
 #: too few documents to matter to the collector, and a split costs more.
 SMALLEST_SPLIT = 16 * 1024
 
+#: A find limited to this many documents or fewer reads them as PyMongo does.
+SMALL_LIMIT = 100
+
 #: PyMongo releases whose cursor internals this module was proven against
 #: (tests/test_chunked_batches.py on the pymongo lane).
 PROVEN_ON = frozenset({"4.20.1"})

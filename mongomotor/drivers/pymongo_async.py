@@ -35,8 +35,14 @@ class PyMongoAsyncBackend(Backend):
     def is_cursor(self, value: Any) -> bool:
         return isinstance(value, (AsyncCursor, AsyncCommandCursor))
 
-    def open_find_cursor(self, collection: Any, args: tuple, kwargs: dict) -> Any:
-        if chunked_batches.enabled and decodes_in_chunks(collection, kwargs):
+    def open_find_cursor(self, collection: Any, args: tuple, kwargs: dict, limit: int = 0) -> Any:
+        # A few documents (get, first) cannot pile up in the collector: PyMongo's
+        # own cursor reads them with less work.
+        if (
+            chunked_batches.enabled
+            and not 0 < abs(limit) <= chunked_batches.SMALL_LIMIT
+            and decodes_in_chunks(collection, kwargs)
+        ):
             return chunked_batches.ChunkedCursor(collection, *args, **kwargs)
         return collection.find(*args, **kwargs)
 

@@ -153,7 +153,8 @@ class SyncCursor:
             kwargs = dict(self._kwargs)
             self._client.add_session(kwargs)
             backend = self._client.backend
-            real = backend.open_find_cursor(self._collection._facade_target(), self._args, kwargs)
+            target = self._collection._facade_target()
+            real = backend.open_find_cursor(target, self._args, kwargs, self._limit)
             batch_size = backend.default_batch_size
             for name, op_args, op_kwargs in self._ops:
                 backend.apply_cursor_option(real, name, op_args, op_kwargs)
