@@ -13,16 +13,11 @@ same way through Motor's cursor, which keeps PyMongo's decoding, and must agree.
 from __future__ import annotations
 
 import asyncio
-import datetime
-import decimal
 import logging
-import uuid
 from typing import Any
 
-import bson
 import pytest
-from bson import SON, Binary, Decimal128, Int64, ObjectId
-from bson.codec_options import CodecOptions, TypeCodec, TypeDecoder, TypeRegistry
+from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,8 +27,9 @@ from pymongo.errors import InvalidOperation
 import mongomotor
 from mongomotor import Document, run_sync, start_session
 from mongomotor.drivers import chunked_batches
-from mongomotor.drivers.chunked_batches import ChunkedCursor, DocumentBatch, split_reply
+from mongomotor.drivers.chunked_batches import ChunkedCursor
 from mongomotor.fields import IntField, StringField
+from tests.support.bson_shapes import CODECS, stored, typed
 
 WIRE = pytest.mark.parametrize("lane", ["pymongo", "motor"], indirect=True)
 CHUNKED = settings(
@@ -50,74 +46,6 @@ def split_every_reply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chunked_batches, "enabled", True)
 
 
-class DecimalCodec(TypeCodec):
-    python_type = decimal.Decimal
-    bson_type = Decimal128
-
-    def transform_python(self, value: decimal.Decimal) -> Decimal128:
-        return Decimal128(value)
-
-    def transform_bson(self, value: Decimal128) -> decimal.Decimal:
-        return value.to_decimal()
-
-
-class Measure(float):
-    """What the registry's decoder makes of every stored double."""
-
-
-class MeasureDecoder(TypeDecoder):
-    bson_type = float
-
-    def transform_bson(self, value: float) -> Measure:
-        return Measure(value)
-
-
-CODECS = {
-    "default": CodecOptions(),
-    "tz_aware": CodecOptions(tz_aware=True, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
-    "son": CodecOptions(document_class=SON),
-    "registry": CodecOptions(type_registry=TypeRegistry([DecimalCodec(), MeasureDecoder()])),
-    "uuid": CodecOptions(uuid_representation=bson.binary.UuidRepresentation.STANDARD),
-}
-
-# What every wire lane's server stores as sent (nx-27017 keeps no Decimal128 nor UUID subtype).
-stored_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(2**31), 2**31 - 1),
-    st.integers(2**31, 2**62).map(Int64),
-    st.floats(allow_nan=False, allow_infinity=False, width=32).filter(bool),
-    st.text(max_size=40),
-    st.binary(max_size=20).map(lambda b: Binary(b, 0)),
-    st.builds(ObjectId),
-    st.datetimes(
-        min_value=datetime.datetime(1970, 1, 1), max_value=datetime.datetime(2100, 1, 1)
-    ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)),
-)
-scalars = st.one_of(
-    stored_scalars,
-    st.decimals(-(10**20), 10**20, allow_nan=False, allow_infinity=False, places=3).map(
-        lambda d: Decimal128(str(d))
-    ),
-    st.uuids().map(lambda u: Binary.from_uuid(u)),
-)
-keys = st.text(alphabet="abcdefxyz_", min_size=1, max_size=6)
-
-
-def documents(leaves: Any) -> Any:
-    values = st.recursive(
-        leaves,
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
-        max_leaves=12,
-    )
-    return st.dictionaries(keys, values, max_size=6)
-
-
-bodies = documents(scalars)  # any document, for replies made here
-stored = documents(stored_scalars)  # a document every wire lane stores as it is
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4), max_leaves=6)
-
-
 async def store(name: str, bodies: list[dict]) -> None:
     def write() -> None:
         collection = mongomotor.get_db()[name]
@@ -126,17 +54,6 @@ async def store(name: str, bodies: list[dict]) -> None:
             collection.insert_many([{"_id": n, "n": n, **body} for n, body in enumerate(bodies)])
 
     await run_sync(write)
-
-
-def typed(value: Any) -> Any:
-    """``value`` with the type of every part, so that 1 and 1.0 or dict and SON differ."""
-    if isinstance(value, dict):
-        return (type(value).__name__, [(k, typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [typed(v) for v in value])
-    if isinstance(value, datetime.datetime):
-        return ("datetime", value.isoformat())
-    return (type(value).__name__, repr(value))
 
 
 async def read_both(lane: Any, read: Any) -> list[Any]:
@@ -405,63 +322,6 @@ async def test_the_switch_and_the_size_threshold(lane, monkeypatch):
 
     kinds = [await run_sync(limited, n) for n in (1, -1, 100, 101, 0)]
     assert [kind is ChunkedCursor for kind in kinds] == [False, False, False, True, True]
-
-
-# -- the reply itself, without a server -----------------------------------------------------
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    docs=st.lists(bodies, max_size=20),
-    key=st.sampled_from(["firstBatch", "nextBatch"]),
-    before=st.dictionaries(keys, scalars, max_size=3),
-    after=st.dictionaries(keys, values, max_size=3),
-    codec=st.sampled_from(sorted(CODECS)),
-)
-def test_a_split_reply_is_pymongo_s_reply_with_the_batch_read_apart(
-    docs, key, before, after, codec
-):
-    cursor = {"a" + k: v for k, v in before.items()}
-    cursor.update({key: docs, "id": Int64(7), "ns": "db.coll"})
-    reply = {"cursor": cursor, "ok": 1.0, **{"z" + k: v for k, v in after.items()}}
-    payload = bson.encode(reply)
-    options = CODECS[codec]
-    fields = {"cursor": {"firstBatch": 1, "nextBatch": 1}}
-    expected = bson._decode_all_selective(payload, options, fields)[0]
-    split = split_reply(memoryview(bytearray(payload)), options, fields)
-    assert split is not None
-    envelope, batch = split
-    assert len(envelope["cursor"][key]) == len(docs) == len(batch)
-    decoded: Any = []
-    ready: Any = __import__("collections").deque()
-    while batch.decode_into(ready, 3):
-        decoded.extend(ready)
-        ready.clear()
-    assert [typed(d) for d in decoded] == [typed(d) for d in expected["cursor"][key]]
-    envelope["cursor"][key] = expected["cursor"][key]
-    assert typed(envelope) == typed(expected)
-
-
-def test_a_batch_of_anything_but_documents_is_left_to_pymongo():
-    fields = {"cursor": {"firstBatch": 1, "nextBatch": 1}}
-    payload = bson.encode({"cursor": {"firstBatch": [1, {"a": 1}], "id": Int64(0)}, "ok": 1})
-    assert split_reply(payload, CodecOptions(), fields) is None
-    assert split_reply(bson.encode({"ok": 1, "queryPlanner": {}}), CodecOptions(), fields) is None
-
-
-def test_a_document_batch_reads_like_a_deque():
-    docs = [{"n": i, "u": uuid.UUID(int=i)} for i in range(70)]
-    options = CodecOptions(uuid_representation=bson.binary.UuidRepresentation.STANDARD)
-    payload = bson.encode(
-        {"cursor": {"nextBatch": docs, "id": Int64(0)}, "ok": 1}, codec_options=options
-    )
-    _, batch = split_reply(payload, options, {"cursor": {"firstBatch": 1, "nextBatch": 1}})
-    assert isinstance(batch, DocumentBatch) and len(batch) == 70
-    assert batch.popleft() == docs[0] and len(batch) == 69
-    assert list(batch) == docs[1:] and len(batch) == 69  # iterating reads nothing
-    assert [batch.popleft() for _ in range(69)] == docs[1:] and not batch
-    with pytest.raises(IndexError):
-        batch.popleft()
 
 
 @pytest.mark.parametrize("lane", ["pymongo"], indirect=True)
