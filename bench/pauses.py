@@ -9,8 +9,13 @@ collection is the probe's own ``gc.collect()`` before each run), the longest
 pause of each in wall and CPU time, and how many objects a loaded document
 leaves tracked.
 
+The pymongo driver keeps each server batch as bytes and decodes it a chunk
+at a time (``mongomotor.drivers.chunked_batches``); ``--whole-batches`` reads
+as PyMongo does, a whole batch decoded at once, to compare.
+
     python -m bench.pauses              # 5 runs
     python -m bench.pauses --runs 3 --docs 20000 --batch-size 100
+    python -m bench.pauses --whole-batches
 """
 
 from __future__ import annotations
@@ -70,7 +75,13 @@ def tracked_per_document(model: Any, n: int = 1000) -> float:
     return (after - before) / n
 
 
-async def main(runs: int, docs: int, batch_size: int | None, freeze: bool) -> None:
+async def main(
+    runs: int, docs: int, batch_size: int | None, freeze: bool, whole_batches: bool = False
+) -> None:
+    from mongomotor.drivers import chunked_batches
+
+    if whole_batches:
+        chunked_batches.enabled = False
     if batch_size:
         from mongomotor.drivers.pymongo_async import PyMongoAsyncBackend
 
@@ -81,6 +92,8 @@ async def main(runs: int, docs: int, batch_size: int | None, freeze: bool) -> No
         mongomotor.connect(models.DB_NAME, alias="pauses", host=uri)
         print(f"tracked objects per loaded post: {tracked_per_document(mm.BigPost):.1f}")
         print(f"gc thresholds {gc.get_threshold()}, tracked objects {len(gc.get_objects())}")
+        decoding = "a chunk at a time" if chunked_batches.enabled else "whole, as PyMongo does"
+        print(f"server batches decoded {decoding}")
 
         async def iterate() -> int:
             n = 0
@@ -122,5 +135,9 @@ if __name__ == "__main__":
         "--batch-size", type=int, help="documents per server batch (the driver's default otherwise)"
     )
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() after the warm-up")
+    parser.add_argument(
+        "--whole-batches", action="store_true",
+        help="decode each server batch at once (MONGOMOTOR_CHUNKED_BATCHES=0)",
+    )  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.docs, args.batch_size, args.freeze))
+    asyncio.run(main(args.runs, args.docs, args.batch_size, args.freeze, args.whole_batches))

@@ -102,6 +102,18 @@ class Backend:
         """Apply a chained cursor call (``sort``, ``limit``, ``comment``...) to ``cursor``."""
         getattr(cursor, name)(*args, **kwargs)
 
+    def open_find_cursor(self, collection: Any, args: Args, kwargs: Kwargs, limit: int = 0) -> Any:
+        """The driver cursor of ``collection.find(*args, **kwargs)``, before any chained call.
+
+        ``limit`` is the limit the cursor will have once the chained calls are
+        applied (0: none), for a driver that reads small results another way.
+
+        A driver may give a cursor of its own here whose :meth:`fetch_batch` returns a
+        :class:`~mongomotor.drivers.chunked_batches.DocumentBatch`: the facade then
+        decodes the batch a chunk at a time, as the reader reaches it.
+        """
+        return collection.find(*args, **kwargs)
+
     async def fetch_batch(self, cursor: Any) -> list[Any]:
         """The documents the next round trip gives, empty when exhausted.
 

@@ -9,11 +9,11 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, CursorType
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 from pymongo.asynchronous.cursor import AsyncCursor
 
-from mongomotor.drivers import lean_transport
+from mongomotor.drivers import chunked_batches, lean_transport
 from mongomotor.drivers.backend import Backend
 from mongomotor.runtime.bridge import in_bridge
 
@@ -35,7 +35,20 @@ class PyMongoAsyncBackend(Backend):
     def is_cursor(self, value: Any) -> bool:
         return isinstance(value, (AsyncCursor, AsyncCommandCursor))
 
-    async def fetch_batch(self, cursor: Any) -> list[Any]:
+    def open_find_cursor(self, collection: Any, args: tuple, kwargs: dict, limit: int = 0) -> Any:
+        # A few documents (get, first) cannot pile up in the collector: PyMongo's
+        # own cursor reads them with less work.
+        if (
+            chunked_batches.enabled
+            and not 0 < abs(limit) <= chunked_batches.SMALL_LIMIT
+            and decodes_in_chunks(collection, kwargs)
+        ):
+            return chunked_batches.ChunkedCursor(collection, *args, **kwargs)
+        return collection.find(*args, **kwargs)
+
+    async def fetch_batch(self, cursor: Any) -> Any:
+        if type(cursor) is chunked_batches.ChunkedCursor:
+            return await cursor.take_batch()
         batch: list[Any] = []
         await cursor._next_batch(batch)
         return batch
@@ -45,6 +58,21 @@ class PyMongoAsyncBackend(Backend):
         if selection_may_wait(facade.for_running_loop()) and in_bridge():
             return cancel_once(coroutine)
         return coroutine
+
+
+def decodes_in_chunks(collection: Any, kwargs: dict) -> bool:
+    """True if a ``find`` of ``collection`` with ``kwargs`` may keep its batches as bytes.
+
+    Not for tailable and exhaust cursors, nor where the whole reply is seen at
+    once: command listeners (their events show the documents) and automatic
+    encryption (which decrypts the whole reply).
+    """
+    client = collection.database.client
+    return (
+        kwargs.get("cursor_type", CursorType.NON_TAILABLE) == CursorType.NON_TAILABLE
+        and not client._event_listeners.enabled_for_commands
+        and client._encrypter is None
+    )
 
 
 # -- the cold-topology cancellation guard -------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import InvalidOperation
 
+from mongomotor.drivers.chunked_batches import DocumentBatch
 from mongomotor.runtime.observers import record_operation
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ class SyncCursor:
         self._ops: list[tuple[str, tuple, dict]] = []
         self._real = real
         self._buffer: collections.deque = collections.deque()
+        # The rest of a batch the driver keeps as bytes: decoded into _buffer a
+        # chunk at a time, so its documents die young (see drivers.chunked_batches).
+        self._undecoded: DocumentBatch | None = None
         self._exhausted = False
         self._empty = False
         self._interrupted = False
@@ -148,8 +152,9 @@ class SyncCursor:
             assert self._collection is not None
             kwargs = dict(self._kwargs)
             self._client.add_session(kwargs)
-            real = self._collection._facade_target().find(*self._args, **kwargs)
             backend = self._client.backend
+            target = self._collection._facade_target()
+            real = backend.open_find_cursor(target, self._args, kwargs, self._limit)
             batch_size = backend.default_batch_size
             for name, op_args, op_kwargs in self._ops:
                 backend.apply_cursor_option(real, name, op_args, op_kwargs)
@@ -167,6 +172,10 @@ class SyncCursor:
     def __next__(self) -> Any:
         if self._buffer:
             return self._buffer.popleft()
+        if self._undecoded is not None:
+            if self._undecoded.decode_into(self._buffer):
+                return self._buffer.popleft()
+            self._undecoded = None
         if self._interrupted:
             raise InvalidOperation(
                 "this cursor was interrupted (its task was cancelled or timed out) while "
@@ -190,7 +199,11 @@ class SyncCursor:
         if not batch:
             self._exhausted = True
             raise StopIteration
-        self._buffer.extend(batch)
+        if type(batch) is DocumentBatch:
+            self._undecoded = batch
+            batch.decode_into(self._buffer)
+        else:
+            self._buffer.extend(batch)
         return self._buffer.popleft()
 
     next = __next__
@@ -201,19 +214,24 @@ class SyncCursor:
         self._interrupted = True
         self._real = None
         self._buffer.clear()
+        self._undecoded = None
 
     @property
     def buffered(self) -> int:
         """Documents already received: readable without a round trip."""
-        return len(self._buffer)
+        undecoded = self._undecoded
+        return len(self._buffer) + (undecoded.remaining if undecoded is not None else 0)
 
     def buffered_documents(self) -> collections.deque:
         """The documents received and not read yet (no I/O; not a copy: do not change it)."""
+        if self._undecoded is not None:
+            self._undecoded.decode_all(self._buffer)  # look-ahead: the rest of the batch at once
+            self._undecoded = None
         return self._buffer
 
     @property
     def alive(self) -> bool:
-        return bool(self._buffer) or not (self._exhausted or self._empty or self._interrupted)
+        return bool(self.buffered) or not (self._exhausted or self._empty or self._interrupted)
 
     @property
     def collection(self) -> SyncCollection | None:
@@ -224,6 +242,7 @@ class SyncCursor:
             raise InvalidOperation("a command cursor cannot be rewound")
         self._real = None
         self._buffer.clear()
+        self._undecoded = None
         self._exhausted = self._interrupted = False
         return self
 
@@ -246,6 +265,7 @@ class SyncCursor:
     def close(self) -> None:
         real, self._real = self._real, None
         self._buffer.clear()
+        self._undecoded = None
         self._exhausted = True
         if real is not None:
             self._client.adapt(real.close())
