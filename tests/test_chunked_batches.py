@@ -69,11 +69,15 @@ async def read_both(lane: Any, read: Any) -> list[Any]:
 
 
 def observe(cursor: Any, steps: list[int]) -> list[Any]:
-    """Read ``cursor`` in ``steps`` (documents per step), noting what the reader can see."""
+    """Read ``cursor`` in ``steps`` (documents per step: by ``next``, then by
+    ``take_buffered``, in turn), noting what the reader can see."""
     seen = []
-    for step in steps:
+    for number, step in enumerate(steps):
         got = []
-        for _ in range(step):
+        if number % 2:  # what is already received, taken at once (the ODM's way)
+            got = [typed(doc) for doc in cursor.take_buffered(step)]
+            assert len(got) <= step
+        for _ in range(step if not number % 2 else 0):
             try:
                 got.append(typed(next(cursor)))
             except StopIteration:
@@ -162,6 +166,20 @@ async def test_closing_mid_batch_ends_the_cursor_the_same_way(lane, docs, stop_a
 
     plain, chunked = await read_both(lane, read)
     assert chunked == plain
+
+
+@WIRE
+async def test_taking_what_is_received_decodes_as_far_as_asked(lane):
+    await store("take", [{"v": i} for i in range(90)])
+
+    def read() -> Any:
+        cursor = mongomotor.get_db()["take"].find({}, sort=[("n", 1)], batch_size=90)
+        first = next(cursor)["v"]
+        taken = [doc["v"] for doc in cursor.take_buffered(60)]
+        return first, taken, cursor.buffered, [doc["v"] for doc in cursor.take_buffered(100)]
+
+    plain, chunked = await read_both(lane, read)
+    assert chunked == plain == (0, list(range(1, 61)), 29, list(range(61, 90)))
 
 
 @WIRE

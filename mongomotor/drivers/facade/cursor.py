@@ -222,6 +222,18 @@ class SyncCursor:
         undecoded = self._undecoded
         return len(self._buffer) + (undecoded.remaining if undecoded is not None else 0)
 
+    def take_buffered(self, count: int) -> list[Any]:
+        """Up to ``count`` of the documents already received, taken in order (no I/O).
+
+            docs = [next(cursor)] + cursor.take_buffered(31)
+        """
+        buffer = self._buffer
+        if len(buffer) < count and self._undecoded is not None:
+            if not self._undecoded.decode_into(buffer):
+                self._undecoded = None
+        popleft = buffer.popleft
+        return [popleft() for _ in range(min(count, len(buffer)))]
+
     def buffered_documents(self) -> collections.deque:
         """The documents received and not read yet (no I/O; not a copy: do not change it)."""
         if self._undecoded is not None:

@@ -49,14 +49,18 @@ def take_batch(source: Iterator[Any], limit: int | None = None) -> list[Any]:
     limit = limit or IN_MEMORY_BATCH
     batch: list[Any] = []
     deadline = 0.0
+    take = getattr(source, "take_buffered", None)
     try:
         while True:
             batch.append(next(source))
             if not deadline:  # counted from the first item: a round trip is not work
                 deadline = time.perf_counter() + SLICE_SECONDS
+            if take is not None:
+                # What is already received, up to 64 items between two looks at the clock.
+                batch += take(min(limit - len(batch), 64))
             if len(batch) >= limit or not has_buffered(source):
                 break
-            if not len(batch) & 63 and time.perf_counter() > deadline:
+            if (take is not None or not len(batch) & 63) and time.perf_counter() > deadline:
                 break
     except StopIteration:
         pass
