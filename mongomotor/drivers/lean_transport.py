@@ -38,8 +38,10 @@ from pymongo import _csot
 from pymongo.asynchronous.pool import AsyncConnection, Pool
 from pymongo.compression_support import decompress
 from pymongo.errors import ProtocolError, _OperationCancelled
+from pymongo.logger import _CONNECTION_LOGGER, _is_debug_enabled
 from pymongo.message import _UNPACK_REPLY
-from pymongo.pool_shared import _CancellationContext
+from pymongo.monitoring import ConnectionClosedReason
+from pymongo.pool_shared import PoolState, _CancellationContext
 
 log = logging.getLogger("mongomotor.transport")
 
@@ -80,6 +82,59 @@ class LeanPool(Pool):
     Monitoring pools (``is_sdam``) keep PyMongo's connections: their streaming
     checks are cancelled through the poll this module replaces.
     """
+
+    async def _get_conn(self, checkout_started_time: float, handler: Any = None) -> AsyncConnection:
+        conn = self._take_idle()
+        if conn is None:
+            return await super()._get_conn(checkout_started_time, handler)
+        return conn
+
+    def _uncontended(self) -> bool:
+        lock = self.lock
+        return not (
+            lock._locked or lock._waiters or self.size_cond._waiters
+            or self._max_connecting_cond._waiters
+        )
+
+    def _take_idle(self) -> AsyncConnection | None:
+        if not (
+            self.conns and self._uncontended() and self.state == PoolState.READY
+            and not self.closed and self.requests < self.max_pool_size
+            and self.pid == os.getpid()
+        ):
+            return None
+        conn = self.conns[0]
+        idle = conn.idle_time_seconds()
+        max_idle = self.opts.max_idle_time_seconds
+        if max_idle is not None and idle > max_idle:
+            return None
+        interval = self._check_interval_seconds
+        if interval is not None and (interval == 0 or idle > interval) and conn.conn_closed():
+            return None
+        if self.stale_generation(conn.generation, conn.service_id):
+            return None
+        self.conns.popleft()
+        self.operation_count += 1
+        self.requests += 1
+        self.active_sockets += 1
+        conn.active = True
+        self.active_contexts.add(conn.cancel_context)
+        return conn
+
+    async def checkin(self, conn: AsyncConnection) -> None:
+        if not self._uncontended() or self.pid != os.getpid():
+            return await super().checkin(conn)
+        txn, cursor = conn.pinned_txn, conn.pinned_cursor
+        conn.active = conn.pinned_txn = conn.pinned_cursor = False
+        self._pinned_sockets.discard(conn)
+        reason, emit_closed, _ = self._checkin_apply(conn, txn, cursor, False)
+        telemetry = self._telemetry
+        if telemetry._should_publish or (telemetry._log and _is_debug_enabled(_CONNECTION_LOGGER)):
+            telemetry.checked_in(conn.id)
+        if emit_closed:
+            telemetry.connection_closed(conn.id, ConnectionClosedReason.ERROR)
+        elif reason is not None:
+            await conn.close_conn(reason)
 
     async def connect(self, handler: Any = None) -> AsyncConnection:
         conn = await super().connect(handler)
