@@ -41,6 +41,7 @@ from pymongo.errors import ProtocolError, _OperationCancelled
 from pymongo.logger import _CONNECTION_LOGGER, _is_debug_enabled
 from pymongo.message import _UNPACK_REPLY
 from pymongo.monitoring import ConnectionClosedReason
+from pymongo.network_layer import PyMongoProtocol
 from pymongo.pool_shared import PoolState, _CancellationContext
 
 log = logging.getLogger("mongomotor.transport")
@@ -151,6 +152,7 @@ class LeanPool(Pool):
                 self.active_contexts.discard(conn.cancel_context)
                 self.active_contexts.add(context)
             conn.cancel_context = context
+            _read_in_one_turn(conn)
             _pause_only_unawaited(conn.conn.get_conn)
         return conn
 
@@ -234,6 +236,56 @@ class LeanConnection(AsyncConnection):
         if unpack is None:
             raise ProtocolError(f"reply with opcode {op_code!r}, expected {list(_UNPACK_REPLY)}")
         return unpack(data)
+
+
+_SCRATCH_SIZE = 16 * 1024
+
+
+def _read_in_one_turn(conn: AsyncConnection) -> None:
+    interface = conn.conn
+    transport, protocol = interface.conn
+    if type(protocol) is not PyMongoProtocol:
+        return
+    protocol = _moved_into(_OneReadProtocol, protocol)
+    protocol._scratch = memoryview(bytearray(_SCRATCH_SIZE))
+    protocol._in_scratch = False
+    transport.set_protocol(protocol)
+    interface.conn = (transport, protocol)
+
+
+class _OneReadProtocol(PyMongoProtocol):
+    """PyMongo's protocol reading a reply's header and body in one turn of the loop."""
+
+    _scratch: memoryview
+    _in_scratch: bool
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if (
+            self._expecting_header
+            and not self._header_index
+            and self._pending_messages
+            and not self._connection_lost
+        ):
+            self._in_scratch = True
+            return self._scratch
+        return super().get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if not self._in_scratch:
+            return super().buffer_updated(nbytes)
+        self._in_scratch = False
+        if not nbytes:
+            return super().buffer_updated(nbytes)
+        scratch = self._scratch
+        offset = 0
+        get_buffer = super().get_buffer
+        update = super().buffer_updated
+        while offset < nbytes and not self._connection_lost:
+            target = get_buffer(-1)
+            n = min(len(target), nbytes - offset)
+            target[:n] = scratch[offset : offset + n]
+            offset += n
+            update(n)
 
 
 class _PauseWhenUnawaited:
