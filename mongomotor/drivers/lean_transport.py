@@ -34,6 +34,7 @@ import time
 from typing import Any
 
 import pymongo
+import pymongo.lock
 from pymongo import _csot
 from pymongo.asynchronous.pool import AsyncConnection, Pool
 from pymongo.compression_support import decompress
@@ -41,8 +42,10 @@ from pymongo.errors import ProtocolError, _OperationCancelled
 from pymongo.logger import _CONNECTION_LOGGER, _is_debug_enabled
 from pymongo.message import _UNPACK_REPLY
 from pymongo.monitoring import ConnectionClosedReason
-from pymongo.network_layer import PyMongoProtocol
 from pymongo.pool_shared import PoolState, _CancellationContext
+
+from mongomotor.drivers import lean_reading
+from mongomotor.drivers.lean_locks import QuickCondition, QuickLock, quicken_topology
 
 log = logging.getLogger("mongomotor.transport")
 
@@ -77,34 +80,69 @@ def client_options() -> dict[str, Any]:
     return {"_pool_class": LeanPool} if wanted() else {}
 
 
+def adopt(client: Any) -> Any:
+    """Finish a client made with :func:`client_options`: its topology's lock becomes a quick one.
+
+    A client without the lean pool is returned as it is.
+    """
+    settings = getattr(getattr(client, "_topology", None), "_settings", None)
+    if settings is not None and issubclass(settings.pool_class, LeanPool):
+        quicken_topology(client)
+    return client
+
+
 class LeanPool(Pool):
     """PyMongo's pool whose application connections use :class:`LeanConnection`.
 
     Monitoring pools (``is_sdam``) keep PyMongo's connections: their streaming
     checks are cancelled through the poll this module replaces.
+
+    Checking an idle connection out and back in is PyMongo's accounting without
+    its locks when nobody holds them or waits (for the lock, a pool slot or a
+    connection): PyMongo takes its lock five times to check out and once to
+    check in, and none of those suspends when nobody waits, so doing the same
+    steps without them is the same thing. Anything else (a full pool, a
+    connection to make or to close as perished, a paused or closed pool, a
+    fork) is PyMongo's own method. CMAP events are emitted by PyMongo's code
+    around these methods, in the same order.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.lock) is pymongo.lock.Lock:  # nobody has used them yet
+            self.lock = QuickLock()
+            self.size_cond = QuickCondition(self.lock)
+            self._max_connecting_cond = QuickCondition(self.lock)
+
+    def _nobody_waits(self) -> bool:
+        lock = self.lock
+        return not (
+            lock._locked
+            or lock._waiters
+            or self.size_cond._waiters
+            or self._max_connecting_cond._waiters
+        )
+
     async def _get_conn(self, checkout_started_time: float, handler: Any = None) -> AsyncConnection:
-        conn = self._take_idle()
+        conn = self._check_out_idle()
         if conn is None:
             return await super()._get_conn(checkout_started_time, handler)
         return conn
 
-    def _uncontended(self) -> bool:
-        lock = self.lock
-        return not (
-            lock._locked or lock._waiters or self.size_cond._waiters
-            or self._max_connecting_cond._waiters
-        )
-
-    def _take_idle(self) -> AsyncConnection | None:
+    def _check_out_idle(self) -> AsyncConnection | None:
+        """The most recently used idle connection, checked out; None for PyMongo's path."""
         if not (
-            self.conns and self._uncontended() and self.state == PoolState.READY
-            and not self.closed and self.requests < self.max_pool_size
+            self.conns
+            and self._nobody_waits()
+            and self.state == PoolState.READY
+            and not self.closed
+            and self.requests < self.max_pool_size
             and self.pid == os.getpid()
         ):
             return None
         conn = self.conns[0]
+        # PyMongo's _perished tests, without acting: a connection it would close
+        # goes to PyMongo's path, which closes it and emits the event.
         idle = conn.idle_time_seconds()
         max_idle = self.opts.max_idle_time_seconds
         if max_idle is not None and idle > max_idle:
@@ -123,11 +161,12 @@ class LeanPool(Pool):
         return conn
 
     async def checkin(self, conn: AsyncConnection) -> None:
-        if not self._uncontended() or self.pid != os.getpid():
+        if not self._nobody_waits() or self.pid != os.getpid():
             return await super().checkin(conn)
         txn, cursor = conn.pinned_txn, conn.pinned_cursor
         conn.active = conn.pinned_txn = conn.pinned_cursor = False
         self._pinned_sockets.discard(conn)
+        # PyMongo's own accounting; its notifications would find nobody to wake.
         reason, emit_closed, _ = self._checkin_apply(conn, txn, cursor, False)
         telemetry = self._telemetry
         if telemetry._should_publish or (telemetry._log and _is_debug_enabled(_CONNECTION_LOGGER)):
@@ -144,7 +183,8 @@ class LeanPool(Pool):
             and type(conn) is AsyncConnection
             and type(conn.cancel_context) is _CancellationContext
         ):
-            conn = _moved_into(LeanConnection, conn)
+            # New objects holding the same state (see lean_reading.moved_into).
+            conn = lean_reading.moved_into(LeanConnection, conn)
             context = _WakingContext()
             if conn.cancel_context.cancelled:
                 context.cancel()
@@ -152,23 +192,8 @@ class LeanPool(Pool):
                 self.active_contexts.discard(conn.cancel_context)
                 self.active_contexts.add(context)
             conn.cancel_context = context
-            _read_in_one_turn(conn)
-            _pause_only_unawaited(conn.conn.get_conn)
+            lean_reading.adopt(conn)
         return conn
-
-
-def _moved_into(cls: type, obj: Any) -> Any:
-    """A new ``cls`` object holding ``obj``'s attributes, in their order.
-
-    Assigning ``__class__`` would do the same with less code, but CPython 3.11
-    then keeps the object's attributes in a plain dictionary, and every
-    attribute read costs several times more (about 270 instructions each,
-    measured, on objects read some fifty times per operation).
-    """
-    new = cls.__new__(cls)
-    for name, value in vars(obj).items():
-        setattr(new, name, value)
-    return new
 
 
 class LeanConnection(AsyncConnection):
@@ -236,87 +261,6 @@ class LeanConnection(AsyncConnection):
         if unpack is None:
             raise ProtocolError(f"reply with opcode {op_code!r}, expected {list(_UNPACK_REPLY)}")
         return unpack(data)
-
-
-_SCRATCH_SIZE = 16 * 1024
-
-
-def _read_in_one_turn(conn: AsyncConnection) -> None:
-    interface = conn.conn
-    transport, protocol = interface.conn
-    if type(protocol) is not PyMongoProtocol:
-        return
-    protocol = _moved_into(_OneReadProtocol, protocol)
-    protocol._scratch = memoryview(bytearray(_SCRATCH_SIZE))
-    protocol._in_scratch = False
-    transport.set_protocol(protocol)
-    interface.conn = (transport, protocol)
-
-
-class _OneReadProtocol(PyMongoProtocol):
-    """PyMongo's protocol reading a reply's header and body in one turn of the loop."""
-
-    _scratch: memoryview
-    _in_scratch: bool
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        if (
-            self._expecting_header
-            and not self._header_index
-            and self._pending_messages
-            and not self._connection_lost
-        ):
-            self._in_scratch = True
-            return self._scratch
-        return super().get_buffer(sizehint)
-
-    def buffer_updated(self, nbytes: int) -> None:
-        if not self._in_scratch:
-            return super().buffer_updated(nbytes)
-        self._in_scratch = False
-        if not nbytes:
-            return super().buffer_updated(nbytes)
-        scratch = self._scratch
-        offset = 0
-        get_buffer = super().get_buffer
-        update = super().buffer_updated
-        while offset < nbytes and not self._connection_lost:
-            target = get_buffer(-1)
-            n = min(len(target), nbytes - offset)
-            target[:n] = scratch[offset : offset + n]
-            offset += n
-            update(n)
-
-
-class _PauseWhenUnawaited:
-    """A transport's ``pause_reading`` that pauses only for a reply nobody waits for.
-
-    PyMongo's protocol pauses reading after every complete message, so that
-    replies nobody asked for (an exhaust cursor's stream) are not piled up in
-    memory; each read then resumes it. Each pause and resume takes the socket
-    out of the selector and puts it back (about 44 k instructions per round
-    trip). A reply a reader is waiting for needs no pause: the next message
-    the server sends unasked is still held as PyMongo holds it, one at most.
-    """
-
-    __slots__ = ("protocol", "pause")
-
-    def __init__(self, protocol: Any, pause: Any) -> None:
-        self.protocol = protocol
-        self.pause = pause
-
-    def __call__(self) -> None:
-        # buffer_updated pauses before it hands the message to the first waiter.
-        if not self.protocol._pending_messages:
-            self.pause()
-
-
-def _pause_only_unawaited(protocol: Any) -> None:
-    transport = protocol.transport
-    try:
-        transport.pause_reading = _PauseWhenUnawaited(protocol, transport.pause_reading)
-    except AttributeError:
-        pass  # a transport without instance attributes (uvloop's): PyMongo's pauses stay
 
 
 def _deadline(protocol: Any) -> float | None:
