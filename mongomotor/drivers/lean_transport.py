@@ -1,6 +1,6 @@
 """A lean send/receive path for PyMongo's async connections (the pymongo driver).
 
-    client = AsyncMongoClient(uri, **lean_transport.client_options())
+    client = lean_transport.adopt(AsyncMongoClient(uri, **lean_transport.client_options()))
     # its pooled connections now wake the loop once per reply
 
 PyMongo's async client receives each reply through two new tasks (one reads,
@@ -13,11 +13,16 @@ future directly: a timer fails it when a timeout is set, and the connection's
 cancellation context fails it when the pool interrupts the connection, so the
 loop wakes the task once, when the reply is complete.
 
-What stays PyMongo's: the protocol (framing, buffers, pausing), message
-encoding and reply decoding, the pool, checkout, handshake, authentication,
+The pool checks an idle connection out and in without PyMongo's asyncio
+locks when nobody holds or waits for them; the locks themselves are entered
+without a coroutine when free (:mod:`.lean_locks`); a reply is read in one turn
+of the loop (:mod:`.lean_reading`).
+
+What stays PyMongo's: the protocol's framing, message encoding and reply
+decoding, the pool's limits and waiting, handshake, authentication,
 monitoring, retries and sessions. Every path that is not the common one
-(a reply read ahead of time, an oversized document) goes to PyMongo's own
-method. A failed, timed-out or cancelled read closes the connection exactly
+(a reply read ahead of time, an oversized document, a busy pool) goes to
+PyMongo's own method. A failed, timed-out or cancelled read closes the connection exactly
 as PyMongo does, so no half-read reply stays on a pooled connection.
 
 It is on only for the PyMongo versions in :data:`PROVEN_ON` (others use the
@@ -173,7 +178,7 @@ class LeanPool(Pool):
             telemetry.checked_in(conn.id)
         if emit_closed:
             telemetry.connection_closed(conn.id, ConnectionClosedReason.ERROR)
-        elif reason is not None:
+        if reason is not None:
             await conn.close_conn(reason)
 
     async def connect(self, handler: Any = None) -> AsyncConnection:
