@@ -54,8 +54,9 @@ from mongomotor.drivers.lean_locks import QuickCondition, QuickLock, quicken_top
 
 log = logging.getLogger("mongomotor.transport")
 
-#: PyMongo releases whose async connection this module was proven against
-#: (tests/test_lean_transport.py and tests/test_faults.py on every wire lane).
+#: PyMongo releases whose async connection, pool and locks this module and its
+#: siblings were proven against (tests/test_lean_transport.py,
+#: tests/test_lean_fast_paths.py and tests/test_faults.py on every wire lane).
 PROVEN_ON = frozenset({"4.20.1"})
 ENV = "MONGOMOTOR_TRANSPORT"
 _warned: list[str] = []
