@@ -143,9 +143,9 @@ class RawPyMongoAsyncLean(RawPyMongoAsync):
     name = "raw PyMongo async on mongomotor's lean transport"
 
     async def open(self) -> None:
-        from mongomotor.drivers.lean_transport import LeanPool
+        from mongomotor.drivers.lean_transport import LeanPool, adopt
 
-        self.client = pymongo.AsyncMongoClient(self.uri, _pool_class=LeanPool)
+        self.client = adopt(pymongo.AsyncMongoClient(self.uri, _pool_class=LeanPool))
         self.db = self.client[models.DB_NAME]
 
 

@@ -32,7 +32,8 @@ from pymongo.asynchronous.pool import AsyncConnection
 from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.network_layer import PyMongoProtocol
 
-from mongomotor.drivers import lean_transport
+from mongomotor.drivers import lean_reading, lean_transport
+from mongomotor.drivers.lean_locks import QuickLock
 from mongomotor.drivers.lean_transport import LeanConnection, LeanPool
 from tests.conftest import WIRE_LANES, selected_lanes
 from tests.support.faults import FaultProxy
@@ -70,7 +71,12 @@ class Recorder(monitoring.CommandListener, monitoring.ConnectionPoolListener):
     def __init__(self) -> None:
         self.commands: list[tuple[Any, ...]] = []
         self.closed_reasons: list[str] = []
+        self.pool_events: list[tuple[Any, ...]] = []  # CMAP events in order
         self.out = self.most_out = self.created = 0
+
+    def publish(self, event: Any) -> None:
+        self.pool_events.append((type(event).__name__, getattr(event, "connection_id", None),
+                                 getattr(event, "reason", None)))  # fmt: skip
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.commands.append(("started", event.command_name, event.database_name,
@@ -85,30 +91,49 @@ class Recorder(monitoring.CommandListener, monitoring.ConnectionPoolListener):
                               event.failure.get("code")))  # fmt: skip
 
     def connection_created(self, event: Any) -> None:
+        self.publish(event)
         self.created += 1
 
     def connection_checked_out(self, event: Any) -> None:
+        self.publish(event)
         self.out += 1
         self.most_out = max(self.most_out, self.out)
 
     def connection_checked_in(self, event: Any) -> None:
+        self.publish(event)
         self.out -= 1
 
     def connection_closed(self, event: Any) -> None:
+        self.publish(event)
         self.closed_reasons.append(event.reason)
 
-    def pool_created(self, event: Any) -> None: ...
-    def pool_ready(self, event: Any) -> None: ...
-    def pool_cleared(self, event: Any) -> None: ...
-    def pool_closed(self, event: Any) -> None: ...
-    def connection_ready(self, event: Any) -> None: ...
-    def connection_check_out_started(self, event: Any) -> None: ...
-    def connection_check_out_failed(self, event: Any) -> None: ...
+    def pool_created(self, event: Any) -> None:
+        self.publish(event)
+
+    def pool_ready(self, event: Any) -> None:
+        self.publish(event)
+
+    def pool_cleared(self, event: Any) -> None:
+        self.publish(event)
+
+    def pool_closed(self, event: Any) -> None:
+        self.publish(event)
+
+    def connection_ready(self, event: Any) -> None:
+        self.publish(event)
+
+    def connection_check_out_started(self, event: Any) -> None:
+        self.publish(event)
+
+    def connection_check_out_failed(self, event: Any) -> None:
+        self.publish(event)
+
 
 
 def client_for(transport: str, uri: str, recorder: Recorder, **options: Any) -> AsyncMongoClient:
     options.setdefault("serverSelectionTimeoutMS", 5000)
-    return AsyncMongoClient(uri, event_listeners=[recorder], **options, **TRANSPORTS[transport])
+    client = AsyncMongoClient(uri, event_listeners=[recorder], **options, **TRANSPORTS[transport])
+    return lean_transport.adopt(client)  # the lean client's topology takes quick locks
 
 
 def driver_client(alias: str) -> AsyncMongoClient:
@@ -183,6 +208,8 @@ async def test_same_results_and_monitoring_events_in_the_same_order(server_uri):
     (stock, stock_events), (lean, lean_events) = seen["stock"], seen["lean"]
     assert lean == stock
     assert lean_events.commands == stock_events.commands
+    assert lean_events.pool_events == stock_events.pool_events
+    assert ("ConnectionCheckedInEvent", 1, None) in lean_events.pool_events
     names = [e[1] for e in lean_events.commands if e[0] == "started"]
     assert {"insert", "find", "getMore", "update", "aggregate", "delete", "killCursors"} <= set(
         names
@@ -217,6 +244,7 @@ def test_reads_equal_pymongos_own_path_for_any_documents_and_batches(
     seen = asyncio.run(run_both(server_uri, scenario))
     assert seen["lean"][0] == seen["stock"][0]
     assert seen["lean"][1].commands == seen["stock"][1].commands
+    assert seen["lean"][1].pool_events == seen["stock"][1].pool_events
 
 
 async def test_compressed_replies_read_the_same(server_uri):
@@ -435,6 +463,10 @@ async def test_the_pymongo_driver_runs_on_the_lean_transport(lane):
     client = driver_client("default")
     await client.admin.command("ping")
     assert await connection_type(client) is LeanConnection
+    assert type(client._topology._lock) is QuickLock
+    (server,) = client._topology._servers.values()
+    async with server.pool.checkout() as conn:
+        assert type(conn.conn.get_conn) is lean_reading.OneTurnProtocol
 
 
 @pytest.mark.parametrize("lane", ["pymongo"], indirect=True)
@@ -444,6 +476,7 @@ async def test_mongomotor_transport_pymongo_switches_it_off(lane, monkeypatch):
     client = driver_client("stock_transport")
     await client.admin.command("ping")
     assert await connection_type(client) is AsyncConnection
+    assert type(client._topology._lock) is pymongo.lock.Lock
 
 
 def test_an_unknown_setting_says_what_to_write(monkeypatch):
@@ -473,7 +506,13 @@ def op_msg(request_id: int, document: dict) -> bytes:
 
 
 async def test_a_reply_nobody_waits_for_is_held_and_reading_paused():
-    """Three replies sent unasked (an exhaust stream): one is held, the rest wait in the socket."""
+    """Three replies sent unasked (an exhaust stream): one is held, reading pauses.
+
+    With nobody waiting, PyMongo's framing reads and the rest waits in the
+    socket. A waiting reader's read may bring more of the stream with its
+    reply (one scratch read, 16 KiB at most); what it brought beyond is held
+    in order and reading pauses again.
+    """
     replies = b"".join(op_msg(n, {"ok": 1, "n": n}) for n in (1, 2, 3))
     served = asyncio.Event()
 
@@ -488,7 +527,8 @@ async def test_a_reply_nobody_waits_for_is_held_and_reading_paused():
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(lambda: PyMongoProtocol(), "127.0.0.1", port)
     try:
-        lean_transport._pause_only_unawaited(protocol)
+        protocol = lean_reading.adopt_protocol(transport, protocol)
+        assert type(protocol) is lean_reading.OneTurnProtocol
         for _ in range(50):
             if protocol._done_messages:
                 break
@@ -503,7 +543,8 @@ async def test_a_reply_nobody_waits_for_is_held_and_reading_paused():
         await asyncio.wait_for(waiter, 5)
         protocol._done_messages.remove(waiter)  # as the lean reader does
         assert bson.decode(bytes(waiter.result()[3])[5:])["n"] == 2
-        assert transport.is_reading()
+        # The third reply came in the same read: held, and reading paused for it.
+        assert len(protocol._done_messages) == 1 and not transport.is_reading()
         third, _ = await protocol.read(None, 1 << 20)
         assert bson.decode(bytes(third)[5:])["n"] == 3
     finally:

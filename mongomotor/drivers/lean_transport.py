@@ -1,6 +1,6 @@
 """A lean send/receive path for PyMongo's async connections (the pymongo driver).
 
-    client = AsyncMongoClient(uri, **lean_transport.client_options())
+    client = lean_transport.adopt(AsyncMongoClient(uri, **lean_transport.client_options()))
     # its pooled connections now wake the loop once per reply
 
 PyMongo's async client receives each reply through two new tasks (one reads,
@@ -13,11 +13,16 @@ future directly: a timer fails it when a timeout is set, and the connection's
 cancellation context fails it when the pool interrupts the connection, so the
 loop wakes the task once, when the reply is complete.
 
-What stays PyMongo's: the protocol (framing, buffers, pausing), message
-encoding and reply decoding, the pool, checkout, handshake, authentication,
+The pool checks an idle connection out and in without PyMongo's asyncio
+locks when nobody holds or waits for them; the locks themselves are entered
+without a coroutine when free (:mod:`.lean_locks`); a reply is read in one turn
+of the loop (:mod:`.lean_reading`).
+
+What stays PyMongo's: the protocol's framing, message encoding and reply
+decoding, the pool's limits and waiting, handshake, authentication,
 monitoring, retries and sessions. Every path that is not the common one
-(a reply read ahead of time, an oversized document) goes to PyMongo's own
-method. A failed, timed-out or cancelled read closes the connection exactly
+(a reply read ahead of time, an oversized document, a busy pool) goes to
+PyMongo's own method. A failed, timed-out or cancelled read closes the connection exactly
 as PyMongo does, so no half-read reply stays on a pooled connection.
 
 It is on only for the PyMongo versions in :data:`PROVEN_ON` (others use the
@@ -34,17 +39,24 @@ import time
 from typing import Any
 
 import pymongo
+import pymongo.lock
 from pymongo import _csot
 from pymongo.asynchronous.pool import AsyncConnection, Pool
 from pymongo.compression_support import decompress
 from pymongo.errors import ProtocolError, _OperationCancelled
+from pymongo.logger import _CONNECTION_LOGGER, _is_debug_enabled
 from pymongo.message import _UNPACK_REPLY
-from pymongo.pool_shared import _CancellationContext
+from pymongo.monitoring import ConnectionClosedReason
+from pymongo.pool_shared import PoolState, _CancellationContext
+
+from mongomotor.drivers import lean_reading
+from mongomotor.drivers.lean_locks import QuickCondition, QuickLock, quicken_topology
 
 log = logging.getLogger("mongomotor.transport")
 
-#: PyMongo releases whose async connection this module was proven against
-#: (tests/test_lean_transport.py and tests/test_faults.py on every wire lane).
+#: PyMongo releases whose async connection, pool and locks this module and its
+#: siblings were proven against (tests/test_lean_transport.py,
+#: tests/test_lean_fast_paths.py and tests/test_faults.py on every wire lane).
 PROVEN_ON = frozenset({"4.20.1"})
 ENV = "MONGOMOTOR_TRANSPORT"
 _warned: list[str] = []
@@ -74,12 +86,101 @@ def client_options() -> dict[str, Any]:
     return {"_pool_class": LeanPool} if wanted() else {}
 
 
+def adopt(client: Any) -> Any:
+    """Finish a client made with :func:`client_options`: its topology's lock becomes a quick one.
+
+    A client without the lean pool is returned as it is.
+    """
+    settings = getattr(getattr(client, "_topology", None), "_settings", None)
+    if settings is not None and issubclass(settings.pool_class, LeanPool):
+        quicken_topology(client)
+    return client
+
+
 class LeanPool(Pool):
     """PyMongo's pool whose application connections use :class:`LeanConnection`.
 
     Monitoring pools (``is_sdam``) keep PyMongo's connections: their streaming
     checks are cancelled through the poll this module replaces.
+
+    Checking an idle connection out and back in is PyMongo's accounting without
+    its locks when nobody holds them or waits (for the lock, a pool slot or a
+    connection): PyMongo takes its lock five times to check out and once to
+    check in, and none of those suspends when nobody waits, so doing the same
+    steps without them is the same thing. Anything else (a full pool, a
+    connection to make or to close as perished, a paused or closed pool, a
+    fork) is PyMongo's own method. CMAP events are emitted by PyMongo's code
+    around these methods, in the same order.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.lock) is pymongo.lock.Lock:  # nobody has used them yet
+            self.lock = QuickLock()
+            self.size_cond = QuickCondition(self.lock)
+            self._max_connecting_cond = QuickCondition(self.lock)
+
+    def _nobody_waits(self) -> bool:
+        lock = self.lock
+        return not (
+            lock._locked
+            or lock._waiters
+            or self.size_cond._waiters
+            or self._max_connecting_cond._waiters
+        )
+
+    async def _get_conn(self, checkout_started_time: float, handler: Any = None) -> AsyncConnection:
+        conn = self._check_out_idle()
+        if conn is None:
+            return await super()._get_conn(checkout_started_time, handler)
+        return conn
+
+    def _check_out_idle(self) -> AsyncConnection | None:
+        """The most recently used idle connection, checked out; None for PyMongo's path."""
+        if not (
+            self.conns
+            and self._nobody_waits()
+            and self.state == PoolState.READY
+            and not self.closed
+            and self.requests < self.max_pool_size
+            and self.pid == os.getpid()
+        ):
+            return None
+        conn = self.conns[0]
+        # PyMongo's _perished tests, without acting: a connection it would close
+        # goes to PyMongo's path, which closes it and emits the event.
+        idle = conn.idle_time_seconds()
+        max_idle = self.opts.max_idle_time_seconds
+        if max_idle is not None and idle > max_idle:
+            return None
+        interval = self._check_interval_seconds
+        if interval is not None and (interval == 0 or idle > interval) and conn.conn_closed():
+            return None
+        if self.stale_generation(conn.generation, conn.service_id):
+            return None
+        self.conns.popleft()
+        self.operation_count += 1
+        self.requests += 1
+        self.active_sockets += 1
+        conn.active = True
+        self.active_contexts.add(conn.cancel_context)
+        return conn
+
+    async def checkin(self, conn: AsyncConnection) -> None:
+        if not self._nobody_waits() or self.pid != os.getpid():
+            return await super().checkin(conn)
+        txn, cursor = conn.pinned_txn, conn.pinned_cursor
+        conn.active = conn.pinned_txn = conn.pinned_cursor = False
+        self._pinned_sockets.discard(conn)
+        # PyMongo's own accounting; its notifications would find nobody to wake.
+        reason, emit_closed, _ = self._checkin_apply(conn, txn, cursor, False)
+        telemetry = self._telemetry
+        if telemetry._should_publish or (telemetry._log and _is_debug_enabled(_CONNECTION_LOGGER)):
+            telemetry.checked_in(conn.id)
+        if emit_closed:
+            telemetry.connection_closed(conn.id, ConnectionClosedReason.ERROR)
+        if reason is not None:
+            await conn.close_conn(reason)
 
     async def connect(self, handler: Any = None) -> AsyncConnection:
         conn = await super().connect(handler)
@@ -88,10 +189,16 @@ class LeanPool(Pool):
             and type(conn) is AsyncConnection
             and type(conn.cancel_context) is _CancellationContext
         ):
-            # Same layouts: only the methods change, no state is copied.
-            conn.__class__ = LeanConnection
-            conn.cancel_context.__class__ = _WakingContext
-            _pause_only_unawaited(conn.conn.get_conn)
+            # New objects holding the same state (see lean_reading.moved_into).
+            conn = lean_reading.moved_into(LeanConnection, conn)
+            context = _WakingContext()
+            if conn.cancel_context.cancelled:
+                context.cancel()
+            if conn.cancel_context in self.active_contexts:
+                self.active_contexts.discard(conn.cancel_context)
+                self.active_contexts.add(context)
+            conn.cancel_context = context
+            lean_reading.adopt(conn)
         return conn
 
 
@@ -162,37 +269,6 @@ class LeanConnection(AsyncConnection):
         return unpack(data)
 
 
-class _PauseWhenUnawaited:
-    """A transport's ``pause_reading`` that pauses only for a reply nobody waits for.
-
-    PyMongo's protocol pauses reading after every complete message, so that
-    replies nobody asked for (an exhaust cursor's stream) are not piled up in
-    memory; each read then resumes it. Each pause and resume takes the socket
-    out of the selector and puts it back (about 44 k instructions per round
-    trip). A reply a reader is waiting for needs no pause: the next message
-    the server sends unasked is still held as PyMongo holds it, one at most.
-    """
-
-    __slots__ = ("protocol", "pause")
-
-    def __init__(self, protocol: Any, pause: Any) -> None:
-        self.protocol = protocol
-        self.pause = pause
-
-    def __call__(self) -> None:
-        # buffer_updated pauses before it hands the message to the first waiter.
-        if not self.protocol._pending_messages:
-            self.pause()
-
-
-def _pause_only_unawaited(protocol: Any) -> None:
-    transport = protocol.transport
-    try:
-        transport.pause_reading = _PauseWhenUnawaited(protocol, transport.pause_reading)
-    except AttributeError:
-        pass  # a transport without instance attributes (uvloop's): PyMongo's pauses stay
-
-
 def _deadline(protocol: Any) -> float | None:
     """When the read must give up (``time.monotonic()``), as PyMongo computes it."""
     if _csot.get_timeout():
@@ -221,7 +297,9 @@ class _WakingContext(_CancellationContext):
     this one is told at once.
     """
 
-    waiter: asyncio.Future | None = None
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiter: asyncio.Future | None = None
 
     def cancel(self) -> None:
         super().cancel()

@@ -27,7 +27,8 @@ class PyMongoAsyncBackend(Backend):
     guards_operations = True
 
     def create_client(self, settings: dict[str, Any]) -> AsyncMongoClient:
-        return AsyncMongoClient(**{**lean_transport.client_options(), **settings})
+        client = AsyncMongoClient(**{**lean_transport.client_options(), **settings})
+        return lean_transport.adopt(client)
 
     async def close_client(self, client: AsyncMongoClient) -> None:
         await client.close()
