@@ -113,6 +113,15 @@ def wire_server() -> Iterator[str]:
             server.stop()
 
 
+@pytest.fixture
+def server_uri(request: pytest.FixtureRequest) -> str:
+    """The wire server's URI, for tests of the transport itself (skipped without a wire lane)."""
+    if not set(WIRE_LANES) & set(selected_lanes()):
+        pytest.skip("no wire lane selected by MONGOMOTOR_TEST_LANES")
+    uri: str = request.getfixturevalue("wire_server")
+    return uri
+
+
 @pytest.fixture(scope="session")
 def wire_admin(wire_server: str) -> Iterator[pymongo.MongoClient]:
     """A plain sync client for test setup and cleanup (never for the code under test)."""

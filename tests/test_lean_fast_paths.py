@@ -27,20 +27,11 @@ from pymongo.pool_shared import PoolState
 
 from mongomotor.drivers import lean_reading
 from mongomotor.drivers.lean_locks import READY, QuickCondition, QuickLock
-from tests.conftest import WIRE_LANES, selected_lanes
 from tests.test_lean_transport import Recorder, client_for
 
 FAST = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def server_uri(request: pytest.FixtureRequest) -> str:
-    if not set(WIRE_LANES) & set(selected_lanes()):
-        pytest.skip("no wire lane selected by MONGOMOTOR_TEST_LANES")
-    uri: str = request.getfixturevalue("wire_server")
-    return uri
 
 
 # -- the pool -----------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from pymongo.network_layer import PyMongoProtocol
 from mongomotor.drivers import lean_reading, lean_transport
 from mongomotor.drivers.lean_locks import QuickLock
 from mongomotor.drivers.lean_transport import LeanConnection, LeanPool
-from tests.conftest import WIRE_LANES, selected_lanes
 from tests.support.faults import FaultProxy
 
 TRANSPORTS = {"stock": {}, "lean": {"_pool_class": LeanPool}}
@@ -44,14 +43,6 @@ DB = "mm_lean_transport"
 VOLATILE = {"lsid", "$clusterTime", "operationTime", "signature", "localTime", "endSessions"}
 CURSOR_IDS = {"id", "getMore", "cursors", "cursorsKilled", "cursorsNotFound", "cursorsAlive",
               "cursorsUnknown"}  # fmt: skip
-
-
-@pytest.fixture
-def server_uri(request: pytest.FixtureRequest) -> str:
-    if not set(WIRE_LANES) & set(selected_lanes()):
-        pytest.skip("no wire lane selected by MONGOMOTOR_TEST_LANES")
-    uri: str = request.getfixturevalue("wire_server")
-    return uri
 
 
 def normalized(value: Any, key: str = "") -> Any:
