@@ -169,16 +169,23 @@ def compile_clearer(cls: type) -> Callable[[Any], Any]:
     body.append("    return False")
     body.append("data = doc._data")
     for name in cls._fields_ordered:
-        body.append(f"v = data.get({name!r})")
-        body.append("if type(v) not in SCALARS:")
-        body.append("    if type(v) is not BaseList and type(v) is not list:")
-        body.append("        return False")
-        body.append("    for x in v:")
-        body.append("        if type(x) not in SCALARS:")
-        body.append("            return False")
+        body += _holds_no_changes(name)
     body.append("set_changed_fields(doc, [])")
     body.append("return True")
     return build_function(f"clear {cls._class_name}", "clear(doc)", body, env)
+
+
+def _holds_no_changes(name: str) -> list[str]:
+    """Plan lines returning False unless ``data[name]`` is a scalar or a list of scalars."""
+    return [
+        f"v = data.get({name!r})",
+        "if type(v) not in SCALARS:",
+        "    if type(v) is not BaseList and type(v) is not list:",
+        "        return False",
+        "    for x in v:",
+        "        if type(x) not in SCALARS:",
+        "            return False",
+    ]
 
 
 _REFERENCE_FIELDS = (
@@ -219,12 +226,6 @@ def compile_changes(cls: type) -> Callable[[Any], Any]:
             and isinstance(inner, _REFERENCE_FIELDS)
         ):
             continue  # MongoEngine does not look into references
-        body.append(f"v = data.get({name!r})")
-        body.append("if type(v) not in SCALARS:")
-        body.append("    if type(v) is not BaseList and type(v) is not list:")
-        body.append("        return False")
-        body.append("    for x in v:")
-        body.append("        if type(x) not in SCALARS:")
-        body.append("            return False")
+        body += _holds_no_changes(name)
     body.append("return list(getattr(doc, '_changed_fields', []))")
     return build_function(f"changes {cls._class_name}", "changes(doc)", body, env)

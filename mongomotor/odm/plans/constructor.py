@@ -185,27 +185,10 @@ def _compile(cls: Any, names: tuple) -> Callable[[Any, dict], Any]:
 
     items = ", ".join(f"{name!r}: {var}" for name, var in data.items())
     body.append(f"set_data(obj, {{{items}}})")
-    body.append("ds = dict_new(SON)")  # SON(): an empty dict with an empty key list
-    body.append("ds._SON__keys = []")
-    body.append("set_dynamic_fields(obj, ds)")
-    body.append("d = obj.__dict__")
-    if cls_expr:
-        body.append(f"d['_cls'] = {cls_expr}")
-    for name, field in fields.items():
-        if field.choices:
-            body.append(
-                f"d['get_{name}_display'] = "
-                f"partial(obj._BaseDocument__get_field_display, field={field_vars[name]})"
-            )
-    if cls._dynamic:
-        body.append("d['_dynamic_lock'] = False")
-        for name in dynamic:  # the document's own __setattr__ registers each one
-            body.append(f"setattr(obj, {name!r}, values[{name!r}])")
-    body.append("set_initialised(obj, True)")
-    body.append("set_created(obj, created)")
-    if issubclass(cls, EmbeddedDocument):
-        body.append("set_instance(obj, None)")
-        body.append("set_changed_fields(obj, [])")
+    dict_attrs = [("_cls", cls_expr)] if cls_expr else []
+    extras = [(name, f"values[{name!r}]") for name in dynamic]
+    embedded = issubclass(cls, EmbeddedDocument)
+    body += conversions.state_lines(cls, field_vars, dict_attrs, extras, mark_unchanged=embedded)
     body.append("return True")
     label = f"constructor {cls._class_name}"
     return build_function(label, "init(obj, values)", head + once + body, env)

@@ -56,6 +56,46 @@ def class_attribute(doc_cls: Any, name: str) -> Any:
     return None
 
 
+def state_lines(
+    cls: Any,
+    field_vars: dict[str, str],
+    dict_attrs: list[tuple[str, str]],
+    dynamic: list[tuple[str, str]],
+    mark_unchanged: bool,
+) -> list[str]:
+    """Plan lines giving a document (``obj``, its ``_data`` set) the rest of its state.
+
+        body += state_lines(Post, {"title": "f0"}, [("_cls", "'Post'")], [], True)
+
+    ``_dynamic_fields`` (an empty SON), ``dict_attrs`` (name, expression) in the
+    instance dict, ``get_<field>_display`` for fields with choices, the dynamic
+    values (name, expression) set through the document's own ``__setattr__`` as
+    ``__init__`` does, then ``_initialised``, ``_created`` (from ``created``),
+    ``_instance`` for embedded documents and, if ``mark_unchanged``, ``_changed_fields``.
+    """
+    fields = cls._fields
+    # SON() is an empty dict with an empty key list.
+    lines = ["ds = dict_new(SON)", "ds._SON__keys = []", "set_dynamic_fields(obj, ds)"]
+    if dict_attrs or any(f.choices for f in fields.values()) or cls._dynamic:
+        lines.append("d = obj.__dict__")
+        lines += [f"d[{attr!r}] = {expr}" for attr, expr in dict_attrs]
+        for name, field in fields.items():
+            if field.choices:
+                lines.append(
+                    f"d['get_{name}_display'] = "
+                    f"partial(obj._BaseDocument__get_field_display, field={field_vars[name]})"
+                )
+        if cls._dynamic:
+            lines.append("d['_dynamic_lock'] = False")
+            lines += [f"setattr(obj, {name!r}, {expr})" for name, expr in dynamic]
+    lines += ["set_initialised(obj, True)", "set_created(obj, created)"]
+    if issubclass(cls, EmbeddedDocument):
+        lines.append("set_instance(obj, None)")
+    if mark_unchanged:
+        lines.append("set_changed_fields(obj, [])")
+    return lines
+
+
 def builds_documents(field: Any) -> bool:
     """True if the plan's conversion for ``field`` may build embedded documents."""
     return isinstance(field, me_fields.ListField) and isinstance(

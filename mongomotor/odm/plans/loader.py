@@ -289,31 +289,10 @@ def _compile(doc_cls: Any, target: Any, keys: tuple, cls_value: Any) -> Callable
 
     items = ", ".join(f"{name!r}: {var}" for name, var in values.items())
     body.append(f"set_data(obj, {{{items}}})")
-    # SON() is an empty dict with an empty key list.
-    body.append("ds = dict_new(SON)")
-    body.append("ds._SON__keys = []")
-    body.append("set_dynamic_fields(obj, ds)")
-    if dict_attrs or any(f.choices for f in fields.values()) or target._dynamic:
-        body.append("d = obj.__dict__")
-        for attr, expr in dict_attrs:
-            body.append(f"d[{attr!r}] = {expr}")
-        for name, field in fields.items():
-            if field.choices:
-                body.append(
-                    f"d['get_{name}_display'] = "
-                    f"partial(obj._BaseDocument__get_field_display, field={field_vars[name]})"
-                )
-        if target._dynamic:
-            body.append("d['_dynamic_lock'] = False")
-            # As __init__ does, with the document not yet initialised: the
-            # document's own __setattr__ registers each dynamic field.
-            for name, son_key in dynamic:
-                body.append(f"setattr(obj, {name!r}, son[{son_key!r}])")
-    body.append("set_initialised(obj, True)")
-    body.append("set_created(obj, created)")
-    if issubclass(target, EmbeddedDocument):
-        body.append("set_instance(obj, None)")
-    body.append("set_changed_fields(obj, [])")
+    # A dynamic document's extra values go through its own __setattr__ (not yet
+    # initialised), which registers each one as a dynamic field.
+    extras = [(name, f"son[{son_key!r}]") for name, son_key in dynamic]
+    body += conversions.state_lines(target, field_vars, dict_attrs, extras, mark_unchanged=True)
 
     label = f"loader {target._class_name}"
     load = build_function(
