@@ -19,12 +19,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .server import HOST, STARTUP_TIMEOUT, WireServer, WireServerError, WireServerExited, free_port
+from .server import HOST, STARTUP_TIMEOUT, WireServer, launch
 
 LAUNCHER_DIR = Path(__file__).with_name("ferretdb_launcher")
 URI_ENV = "MONGOMOTOR_TEST_FERRETDB_URI"
@@ -171,26 +170,10 @@ def start_ferretdb(
     A server that dies at once (the port was taken meanwhile) is retried on another port.
     """
     binary = binary or ensure_binary().path
-    for attempt in range(1, attempts + 1):
-        workdir = Path(tempfile.mkdtemp(prefix="mongomotor-ferretdb-"))
-        port = free_port(host)
-        try:
-            process = spawn(binary, host, port, workdir)
-        except OSError as exc:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise WireServerError(f"cannot run {binary}: {exc}") from exc
-        server = FerretDBServer(process, host, port, workdir)
-        try:
-            server.wait_ready(timeout)
-            return server
-        except WireServerExited:
-            server.stop()
-            if attempt == attempts:
-                raise
-        except BaseException:
-            server.stop()
-            raise
-    raise AssertionError("unreachable")
+    return launch(
+        lambda port, workdir: spawn(binary, host, port, workdir),
+        FerretDBServer, binary, host, timeout, attempts, "mongomotor-ferretdb-",
+    )  # fmt: skip
 
 
 def ferretdb_uri(binary: Path | None = None) -> tuple[str, FerretDBServer | None]:

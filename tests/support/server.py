@@ -11,8 +11,10 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pymongo
@@ -23,6 +25,7 @@ HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 30
+S = TypeVar("S", bound="WireServer")  # what launch() starts: nx-27017 or another server
 
 
 class WireServerError(RuntimeError):
@@ -175,12 +178,47 @@ def start_wire_server(
     on another port, up to ``attempts`` times.
     """
     executable = find_executable()
+    return launch(
+        lambda port, workdir: spawn(executable, host, port, workdir),
+        WireServer, executable, host, timeout, attempts, "mongomotor-nx27017-",
+    )  # fmt: skip
+
+
+def launch(
+    start: Callable[[int, Path], subprocess.Popen[bytes]],
+    server_class: type[S],
+    what: object,
+    host: str,
+    timeout: float,
+    attempts: int,
+    prefix: str,
+) -> S:
+    """Start a server (``start(port, workdir)``) on a free port until one answers.
+
+        server = launch(lambda port, d: spawn(exe, HOST, port, d), WireServer, exe, HOST, 9, 3, "x")
+
+    A server that exits before it answers (the port was taken meanwhile) is
+    retried on another port, ``attempts`` times in all; any other failure stops it.
+    """
     for attempt in range(1, attempts + 1):
+        workdir = Path(tempfile.mkdtemp(prefix=prefix))
+        port = free_port(host)
         try:
-            return _launch(executable, host, timeout)
+            process = start(port, workdir)
+        except OSError as exc:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise WireServerError(f"cannot run {what}: {exc}") from exc
+        server = server_class(process, host, port, workdir)
+        try:
+            server.wait_ready(timeout)
+            return server
         except WireServerExited:
+            server.stop()
             if attempt == attempts:
                 raise
+        except BaseException:
+            server.stop()
+            raise
     raise AssertionError("unreachable")
 
 
@@ -212,23 +250,6 @@ def terminate(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=STOP_TIMEOUT)
-
-
-def _launch(executable: str, host: str, timeout: float) -> WireServer:
-    workdir = Path(tempfile.mkdtemp(prefix="mongomotor-nx27017-"))
-    port = free_port(host)
-    try:
-        process = spawn(executable, host, port, workdir)
-    except OSError as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise WireServerError(f"cannot run {executable}: {exc}") from exc
-    server = WireServer(process, host, port, workdir)
-    try:
-        server.wait_ready(timeout)
-    except BaseException:
-        server.stop()
-        raise
-    return server
 
 
 def with_database(uri: str, database: str | None) -> str:
