@@ -125,7 +125,7 @@ class ReferenceField(_Field[AwaitableReference[_R]], Generic[_R]):
     ) -> None: ...
 
 class CachedReferenceField(ReferenceField[_R]):
-    document_type: type[Any]
+    # document_type and __set__ as ReferenceField's; the overloads name this class.
     @overload
     def __init__(
         self: CachedReferenceField[_D],
@@ -145,11 +145,6 @@ class CachedReferenceField(ReferenceField[_R]):
     @overload
     def __init__(
         self: CachedReferenceField[Any], document_type: str, *args: Any, **kwargs: Any
-    ) -> None: ...
-    def __set__(
-        self,
-        instance: NoDerefInitMixin,
-        value: Document | AwaitableReference[Any] | ObjectId | DBRef | None,
     ) -> None: ...
 
 class GenericReferenceField(_Field[AwaitableReference[Any]]):
