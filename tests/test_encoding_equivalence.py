@@ -47,6 +47,7 @@ from tests.test_loading_equivalence import (
     LTag,
     LTarget,
     _Replay,
+    both,
     change,
     doc_state,
     dyn_son,
@@ -94,17 +95,6 @@ def encodings(doc: Any) -> list:
     return sons_ + [validation(doc), validation(doc, clean=False)] + changes
 
 
-def both_ways(doc: Any) -> tuple[list, list]:
-    results = []
-    for use_encoder in (False, True):
-        encoding.enabled = use_encoder
-        try:
-            results.append(encodings(doc))
-        finally:
-            encoding.enabled = True
-    return results[0], results[1]
-
-
 def cleared_pair(build: Callable[[], Any], edit: Callable[[Any], None]) -> tuple[tuple, tuple]:
     """``_clear_changed_fields()`` on two equal documents: MongoEngine's, then the encoder's."""
     states = []
@@ -126,7 +116,7 @@ def assert_encodes_alike(build: Callable[[], Any], data: st.DataObject) -> None:
         doc = build()
     except Exception:  # noqa: BLE001 - a document MongoEngine refuses to build: nothing to encode
         return
-    expected, got = both_ways(doc)
+    expected, got = both(lambda: encodings(doc), encoding)
     assert got == expected
     edits = data.draw(st.randoms(use_true_random=False), label="edits")
     state = edits.getstate()
@@ -136,7 +126,7 @@ def assert_encodes_alike(build: Callable[[], Any], data: st.DataObject) -> None:
         change(doc, _Replay(edits))
 
     edit(doc)
-    expected, got = both_ways(doc)
+    expected, got = both(lambda: encodings(doc), encoding)
     assert got == expected
     mongoengine_state, encoder_state = cleared_pair(build, edit)
     assert encoder_state == mongoengine_state
