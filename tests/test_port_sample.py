@@ -89,22 +89,20 @@ def test_check_fails_on_the_original_and_passes_on_the_port(ported, capsys):
     assert port_main(["port", "--check", str(ported / "blog")]) == 0
 
 
-def test_the_port_type_checks_strictly(ported):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "tests/typing/mypy.ini"),
-            "--no-incremental",
-            str(ported / "blog"),
-        ],
-        cwd=ported,
+def strict_mypy(package: Path) -> subprocess.CompletedProcess[str]:
+    """mypy with the project's strict typing settings on ``package``, run beside it."""
+    command = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "tests/typing/mypy.ini")]
+    return subprocess.run(
+        [*command, "--no-incremental", str(package)],
+        cwd=package.parent,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_the_port_type_checks_strictly(ported):
+    done = strict_mypy(ported / "blog")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unused-coroutine" not in done.stdout
 
@@ -115,20 +113,6 @@ def test_mypy_sees_an_await_the_port_would_have_added(ported, tmp_path):
     shutil.copytree(ported / "blog", broken)
     users = broken / "services" / "users.py"
     users.write_text(users.read_text().replace("    await user.save()", "    user.save()"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "tests/typing/mypy.ini"),
-            "--no-incremental",
-            str(broken),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = strict_mypy(broken)
     assert done.returncode == 1
     assert "unused-coroutine" in done.stdout
