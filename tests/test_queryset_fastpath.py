@@ -1,11 +1,13 @@
-"""The one-clone reads and the lean clone give what MongoEngine's own paths give.
+"""The one-clone reads, the awaited get and the lean clone give what MongoEngine's paths give.
 
 Property-based: random QuerySet chains and filters, each read both ways on
-the same data, on every lane.
+the same data, on every lane. The awaited get (no bridge greenlet) is also
+shown to step aside wherever user code could run inside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 
 import pytest
@@ -18,7 +20,10 @@ from pymongo import ReadPreference
 import mongomotor
 from mongomotor import Document, QuerySet, run_sync
 from mongomotor.fields import IntField, ListField, StringField
+from mongomotor import signals
 from mongomotor.odm.plans import reads as fastpath
+from mongomotor.odm.querying import awaited_reads
+from mongomotor.runtime import bridge
 
 
 class FpItem(Document):
@@ -107,13 +112,13 @@ def _build(steps: list) -> QuerySet:
     return qs
 
 
-def _outcome(call):
+def _outcome(call, comparable=None):
     """(kind, value) of a sync call: the value in comparable form, or the error."""
     try:
         value = call()
     except Exception as exc:  # the error is part of the behaviour compared
         return ("error", type(exc), str(exc))
-    return ("value", _comparable(value))
+    return ("value", (comparable or _comparable)(value))
 
 
 def _comparable(value):
@@ -139,6 +144,27 @@ async def test_get_matches_mongoengine(lane, steps, query):
     fast = await run_sync(lambda: _outcome(lambda: fastpath.get(qs, **query)))
     slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.get(qs, **query)))
     assert fast == slow
+
+
+@_hypothesis
+@given(steps=_chains(), query=_get_filter)
+async def test_awaited_get_matches_mongoengine(lane, steps, query):
+    await _seed()
+    qs = _build(steps)
+    assert awaited_reads.applies(qs)
+    try:
+        awaited = ("value", _loaded(await awaited_reads.get(qs, **query)))
+    except Exception as exc:
+        awaited = ("error", type(exc), str(exc))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.get(qs, **query), _loaded))
+    assert awaited == slow
+
+
+def _loaded(value):
+    """A loaded value in comparable form, the document's whole state included."""
+    if isinstance(value, Document):
+        return (_comparable(value), list(value._data), value._changed_fields, value._initialised)
+    return _comparable(value)
 
 
 @_hypothesis
@@ -197,6 +223,127 @@ async def test_overridden_queryset_method_keeps_mongoengine_path(lane):
     assert fastpath.takes_fast_path(FpItem.objects)
     found = await qs.get(name="x")
     assert found.name == "x"
+
+
+class FpJunk(Document):
+    n = IntField()
+    meta = {"strict": False}  # stored keys that are not fields are kept
+
+
+class CountingField(StringField):
+    """A user field class: its code could do I/O, so gets of its class keep the bridge."""
+
+    def to_python(self, value):
+        return f"{value}!" if FpItem.objects.count() >= 0 else value
+
+
+class FpCustomField(Document):
+    name = CountingField()
+
+
+class FpCounter(Document):
+    """A user ``__init__`` that reads the database (sync, as MongoEngine code would)."""
+
+    name = StringField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items_seen = FpItem.objects.count()
+
+
+def _takes_no_worker(monkeypatch) -> list:
+    """A list that grows each time a bridge greenlet is taken."""
+    taken = []
+    real = bridge._take_worker
+    monkeypatch.setattr(bridge, "_take_worker", lambda: taken.append(1) or real())
+    return taken
+
+
+async def test_awaited_get_runs_without_the_bridge(lane, monkeypatch):
+    await _seed()
+    await FpItem.objects.get(n=1)  # the collection is prepared
+    taken = _takes_no_worker(monkeypatch)
+    found = await FpItem.objects(n__gte=2).get(name="i3")
+    assert (found.name, found.n, found._created, found._changed_fields) == ("i3", 3, False, [])
+    with pytest.raises(FpItem.DoesNotExist, match="FpItem matching query does not exist"):
+        await FpItem.objects.get(n=99)
+    with pytest.raises(FpItem.MultipleObjectsReturned, match="2 or more items returned"):
+        await FpItem.objects.get(tags="a")
+    fourth = await FpItem.objects.get(n=4)
+    assert await FpItem.objects.as_pymongo().only("n").get(n=4) == {"_id": fourth.id, "n": 4}
+    assert await FpItem.objects.scalar("name").get(n=5) == "i5"
+    assert taken == []
+
+
+async def test_awaited_get_steps_aside_for_user_code(lane):
+    await _seed()
+    # Stored as raw documents: built in user code, these classes would call I/O unawaited.
+    await FpCustomField._get_collection().insert_one({"name": "x"})
+    await FpCounter._get_collection().insert_one({"name": "c"})
+    for qs in (FpCustomField.objects, FpCounter.objects, FpLogged.objects):
+        await qs.count()
+        assert not awaited_reads.applies(qs)
+    assert (await FpCustomField.objects.get()).name == "x!"  # the field's own to_python ran
+    counted = await FpCounter.objects.get(name="c")
+    assert counted.items_seen == await FpItem.objects.count()  # its sync read was answered
+    seen = []
+
+    def receiver(sender, document, **kwargs):
+        seen.append(FpItem.objects.filter(n=document.n).count())
+
+    with signals.post_init.connected_to(receiver, sender=FpItem):
+        assert not awaited_reads.applies(FpItem.objects)
+        assert (await FpItem.objects.get(n=2)).n == 2
+    assert seen == [1]
+
+
+async def test_awaited_get_prepares_a_new_collection_in_the_bridge(lane):
+    class FpFresh(Document):
+        name = StringField(unique=True)
+
+    qs = FpFresh.objects
+    assert not awaited_reads.applies(qs)  # its collection and index are not made yet
+    with pytest.raises(FpFresh.DoesNotExist):
+        await qs.get(name="x")
+    assert awaited_reads.applies(FpFresh.objects)
+    indexes = (await FpFresh._get_collection().index_information()).values()
+    assert any(list(spec["key"]) == [("name", 1)] and spec.get("unique") for spec in indexes)
+
+
+async def test_awaited_get_leaves_unloadable_documents_to_mongoengine(lane, monkeypatch):
+    await FpJunk(n=1).save()
+    stored = await FpJunk._get_collection().insert_one({"n": "not a number", "extra": [1]})
+    await FpJunk.objects.get(n=1)
+    qs = FpJunk.objects
+    assert awaited_reads.applies(qs)
+    taken = _takes_no_worker(monkeypatch)
+    awaited = await awaited_reads.get(qs, id=stored.inserted_id)
+    assert taken == [1]  # a key that is no field: no plan, MongoEngine builds it in the bridge
+    theirs = await run_sync(BaseQuerySet.get, qs, id=stored.inserted_id)
+    assert awaited.n == theirs.n == "not a number"
+    assert _loaded(awaited) == _loaded(theirs)
+
+
+async def test_cancelled_awaited_get_leaves_the_client_usable(lane):
+    await _seed()
+    await FpItem.objects.get(n=1)
+    for turns in range(4):
+        task = asyncio.ensure_future(FpItem.objects.get(n=turns))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        try:
+            found = await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            assert found.n == turns
+        assert (await FpItem.objects.get(n=5)).name == "i5"
+
+
+def test_awaited_get_needs_a_running_loop(memory_alias):
+    with pytest.raises(RuntimeError, match=r"QuerySet.get\(\)` inside a coroutine"):
+        FpItem.objects.get(n=1)
 
 
 @pytest.fixture

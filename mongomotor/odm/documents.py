@@ -196,6 +196,14 @@ class Document(NoDerefInitMixin, mongoengine.Document):
                 cls._prepare_collection(key)
         return collection
 
+    @classmethod
+    def _collection_prepared(cls) -> bool:
+        """True if this class's collection needs no more I/O before use (created, indexed)."""
+        collection = cls._collection_facade()
+        state = cls.__dict__.get("_mm_preparation")
+        key = (cls._db_alias(), collection._database.name, collection.name)
+        return state is not None and state.get(key) is True
+
     def switch_db(self, db_alias: str, keep_created: bool = True) -> Any:
         """Save (and reload) this document in the database of ``db_alias`` from now on."""
         super().switch_db(db_alias, keep_created)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import InvalidOperation
@@ -176,35 +177,64 @@ class SyncCursor:
             if self._undecoded.decode_into(self._buffer):
                 return self._buffer.popleft()
             self._undecoded = None
+        call = self._fetch_call()
+        if call is None:
+            raise StopIteration
+        try:
+            batch = self._client.adapt(call)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # cancelled mid-read, not a server error
+                self._interrupt()
+            raise
+        if not self._keep(batch):
+            raise StopIteration
+        return self._buffer.popleft()
+
+    async def fill(self) -> bool:
+        """Outside the bridge: await the next server batch into the buffer; False at the end.
+
+            while cursor.buffered or await cursor.fill(): doc = next(cursor)
+        """
+        call = self._fetch_call()
+        if call is None:
+            return False
+        try:
+            batch = await call if inspect.isawaitable(call) else call
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                self._interrupt()
+            raise
+        return self._keep(batch)
+
+    def _fetch_call(self) -> Any:
+        """The driver's call giving the next batch (an awaitable or the batch); None at the end."""
         if self._interrupted:
             raise InvalidOperation(
                 "this cursor was interrupted (its task was cancelled or timed out) while "
                 "reading a batch, which is lost: run the query again"
             )
         if self._exhausted or self._empty:
-            raise StopIteration
+            return None
         first = self._real is None
         real = self._materialize()
         if not first and not real.alive:
             # The server closed the cursor with the last batch: no round trip left.
             self._exhausted = True
-            raise StopIteration
+            return None
         record_operation("find" if first else "getMore")
-        try:
-            batch = self._client.adapt(self._client.backend.fetch_batch(real))
-        except BaseException as exc:
-            if not isinstance(exc, Exception):  # cancelled mid-read, not a server error
-                self._interrupt()
-            raise
+        return self._client.backend.fetch_batch(real)
+
+    def _keep(self, batch: Any) -> bool:
+        """Buffer a batch the driver gave; False (and exhausted) if it is empty."""
         if not batch:
             self._exhausted = True
-            raise StopIteration
+            return False
         if type(batch) is DocumentBatch:
             self._undecoded = batch
             batch.decode_into(self._buffer)
         else:
             self._buffer.extend(batch)
-        return self._buffer.popleft()
+        return True
 
     next = __next__
 

@@ -50,7 +50,7 @@ from mongomotor.odm.plans.compiler import (
     switched_on,
 )
 
-__all__ = ["enabled", "from_son", "from_sons", "forget_plans"]
+__all__ = ["enabled", "from_son", "from_sons", "planned_only", "forget_plans"]
 
 #: Switch the compiled loader off (``MONGOMOTOR_LOADER=0``) to load every
 #: document through MongoEngine's own ``_from_son``.
@@ -152,6 +152,40 @@ def from_sons(
         # A document the run stopped at: another shape, or a class changed since planned.
         out.append(from_son(cls, son, _auto_dereference, created))
         i += 1
+    return out
+
+
+def planned_only(cls: Any, sons: list[Any], _auto_dereference: bool = True) -> list[Any] | None:
+    """``[cls._from_son(son) ...]`` if compiled plans build every one of ``sons``, else None.
+
+        docs = planned_only(Post, raw)   # None: some document needs MongoEngine's _from_son
+
+    Plans run only MongoEngine's and mongomotor's own code (no signal receiver,
+    custom field or ``__init__``), so a caller outside the bridge can load
+    through them and leave anything else to ``from_sons`` inside the bridge.
+    """
+    load = cls._from_son
+    if (
+        getattr(load, "__func__", None) is not from_son
+        or not (enabled and _auto_dereference)
+        or _pre_init.receivers
+        or _post_init.receivers
+    ):
+        return None
+    out: list[Any] = []
+    for son in sons:
+        if type(son) is not dict:
+            return None
+        plan = _plan_of(cls, son)
+        if plan is NO_PLAN:
+            return None
+        try:
+            obj = plan(son, False)
+        except Exception:
+            return None  # MongoEngine's path raises its own error for this value
+        if obj is STALE:
+            return None
+        out.append(obj)
     return out
 
 

@@ -22,7 +22,7 @@ from mongoengine.queryset.visitor import Q, QNode
 
 from mongomotor.odm.plans.compiler import is_library_code
 
-__all__ = ["clone_into", "get", "first", "with_id", "takes_fast_path"]
+__all__ = ["clone_into", "narrowed", "get", "first", "with_id", "takes_fast_path"]
 
 # What BaseQuerySet._clone_into copies (MongoEngine 0.29), in its order.
 CLONED_STATE = (
@@ -118,34 +118,34 @@ def _filter_q(q_obj: Any = None, **query: Any) -> Any:
     return combined
 
 
-def _narrowed(queryset: BaseQuerySet, q_objs: tuple, query: dict, limit: int | None) -> Any:
+def narrowed(queryset: BaseQuerySet, q_objs: tuple, query: dict, limit: int | None) -> Any:
     """One clone of ``queryset`` with ``order_by()``, ``limit`` and ``filter(...)`` applied."""
-    narrowed = queryset.clone()
-    narrowed._ordering = []
+    one = queryset.clone()
+    one._ordering = []
     if limit is not None:
-        narrowed._limit = limit
-        narrowed._empty = False
-    narrowed._query_obj &= _filter_q(*q_objs, **query)
-    narrowed._mongo_query = None
-    narrowed._cursor_obj = None
-    return narrowed
+        one._limit = limit
+        one._empty = False
+    one._query_obj &= _filter_q(*q_objs, **query)
+    one._mongo_query = None
+    one._cursor_obj = None
+    return one
 
 
 def get(queryset: BaseQuerySet, *q_objs: Any, **query: Any) -> Any:
     """``BaseQuerySet.get`` with one clone."""
-    narrowed = _narrowed(queryset, q_objs, query, limit=2)
+    one = narrowed(queryset, q_objs, query, limit=2)
     try:
-        result = next(narrowed)
+        result = next(one)
     except StopIteration:
-        document = narrowed._document
+        document = one._document
         raise document.DoesNotExist(
             f"{document._class_name} matching query does not exist."
         ) from None
     try:
-        next(narrowed)
+        next(one)
     except StopIteration:
         return result
-    raise narrowed._document.MultipleObjectsReturned("2 or more items returned, instead of 1")
+    raise one._document.MultipleObjectsReturned("2 or more items returned, instead of 1")
 
 
 def _first_of(queryset: BaseQuerySet) -> Any:

@@ -31,6 +31,7 @@ from mongoengine.queryset.base import BaseQuerySet
 from mongomotor.drivers.async_facade import sync_facade
 from mongomotor.odm.files import metadata as files
 from mongomotor.odm.plans import reads as fastpath
+from mongomotor.odm.querying import awaited_reads
 from mongomotor.odm.querying.change_streams import ChangeStream, watch_queryset
 from mongomotor.odm.querying.cursor import AsyncCursor
 from mongomotor.odm.querying.map_reduce import MapReduceDocument
@@ -39,6 +40,7 @@ from mongomotor.runtime.bridge import (
     awaitable_method,
     coroutine_function,
     in_bridge,
+    loop_is_running,
     named,
     require_loop,
     run_sync,
@@ -97,9 +99,21 @@ class AsyncQuerySetMixin:
             return self._with_files(fastpath.first(self))
         return self._with_files(super().first())
 
-    @_io
+    @coroutine_function
     def get(self, *q_objs: Any, **query: Any) -> Any:
-        """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned``."""
+        """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned`` (awaitable)."""
+        if in_bridge():
+            return self._get_in_bridge(*q_objs, **query)
+        if not loop_is_running():
+            require_loop(f"{type(self).__name__}.get()")
+        if awaited_reads.applies(self):
+            coroutine = awaited_reads.get(self, *q_objs, **query)
+        else:
+            coroutine = self._get_in_bridge(*q_objs, **query)  # MongoEngine's get, in the bridge
+        return named(coroutine, f"{type(self).__name__}.get")
+
+    @_io
+    def _get_in_bridge(self, *q_objs: Any, **query: Any) -> Any:
         if fastpath.takes_fast_path(self):
             return self._with_files(fastpath.get(self, *q_objs, **query))
         return self._with_files(super().get(*q_objs, **query))
