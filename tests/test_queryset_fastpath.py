@@ -18,9 +18,8 @@ from mongoengine.queryset.visitor import Q
 from pymongo import ReadPreference
 
 import mongomotor
-from mongomotor import Document, QuerySet, run_sync
+from mongomotor import Document, QuerySet, run_sync, signals
 from mongomotor.fields import IntField, ListField, StringField
-from mongomotor import signals
 from mongomotor.odm.plans import reads as fastpath
 from mongomotor.odm.querying import awaited_reads
 from mongomotor.runtime import bridge
