@@ -463,7 +463,9 @@ def main_latency(args: argparse.Namespace) -> int:
     from bench.latency import DELAY_MS, latency_report, run_latency
 
     sizes = SMOKE if args.smoke else Sizes()
-    rounds = args.rounds or (2 if args.smoke or args.quick else 9)
+    # A batch takes tens of milliseconds and its paired ratio moves by half its
+    # value between rounds on a shared 2-core machine: many rounds are cheap.
+    rounds = args.rounds or (2 if args.smoke or args.quick else 40)
     start = time.perf_counter()
     with fake_server(sizes, DELAY_MS) as uri:
         times = run_latency(uri, sizes, rounds, args.loop)
