@@ -22,7 +22,11 @@ from typing import Any
 
 from mongoengine.base.common import get_document
 from mongoengine.base.fields import ComplexBaseField
-from mongoengine.fields import CachedReferenceField, EmbeddedDocumentField
+from mongoengine.fields import (
+    CachedReferenceField,
+    EmbeddedDocumentField,
+    GenericEmbeddedDocumentField,
+)
 from mongoengine.queryset.base import BaseQuerySet
 
 from mongomotor.odm.files import metadata as files
@@ -37,15 +41,11 @@ __all__ = ["applies", "get"]
 # QuerySet methods the awaited get stands in for, besides reads.takes_fast_path's.
 _QUERYSET_STEPS = ("get", "_query", "_cursor_args", "_get_scalar", "_collection")
 # Field methods a query or a load may call.
-_FIELD_HOOKS = (
-    "to_python",
-    "to_mongo",
-    "prepare_query_value",
-    "lookup_member",
-    "validate",
-    "__get__",
-    "__set__",
-)
+_FIELD_HOOKS = ("to_python", "to_mongo", "prepare_query_value", "lookup_member", "validate",
+                "__get__", "__set__")
+# Document class methods a load may call.
+_CLASS_HOOKS = ("__init__", "__setattr__", "__new__", "_from_son", "_lookup_field",
+                "_translate_field_name")
 
 _library_classes: dict[type, tuple[Any, Any, bool]] = {}
 _plain_querysets: dict[type, bool] = {}
@@ -60,13 +60,15 @@ def applies(queryset: BaseQuerySet) -> bool:
             _library_attribute(kind, name) for name in _QUERYSET_STEPS
         )
     document = queryset._document
+    prepared = getattr(document, "_collection_prepared", None)  # a mongomotor Document's
     return (
         plain
+        and prepared is not None
         and not loader._pre_init.receivers
         and not loader._post_init.receivers
         and _library_only(document)
         and not files.loads_with_documents(document)
-        and document._collection_prepared()
+        and prepared()
     )
 
 
@@ -117,17 +119,9 @@ def _library_only(document: Any) -> bool:
 
 
 def _library_class(cls: Any) -> bool:
-    hooks = (
-        "__init__",
-        "__setattr__",
-        "__new__",
-        "_from_son",
-        "_lookup_field",
-        "_translate_field_name",
-    )
     return (
         (is_library_code(type(cls).__call__) or type(cls).__call__ is type.__call__)
-        and all(_library_attribute(cls, name) for name in hooks)
+        and all(_library_attribute(cls, name) for name in _CLASS_HOOKS)
         and all(_library_field(field) for field in cls._fields.values())
     )
 
@@ -143,4 +137,4 @@ def _library_field(field: Any) -> bool:
     inner = getattr(field, "field", None)
     if isinstance(field, ComplexBaseField) and inner is not None:
         return _library_field(inner)
-    return kind.__name__ != "GenericEmbeddedDocumentField"  # any class may come
+    return not isinstance(field, GenericEmbeddedDocumentField)  # any class may come
