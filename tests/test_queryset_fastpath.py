@@ -151,11 +151,41 @@ async def test_awaited_get_matches_mongoengine(lane, steps, query):
     await _seed()
     qs = _build(steps)
     assert awaited_reads.applies(qs)
-    try:
-        awaited = ("value", _loaded(await awaited_reads.get(qs, **query)))
-    except Exception as exc:
-        awaited = ("error", type(exc), str(exc))
+    awaited = await _awaited_outcome(awaited_reads.get(qs, **query))
     slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.get(qs, **query), _loaded))
+    assert awaited == slow
+
+
+async def _awaited_outcome(coroutine):
+    try:
+        return ("value", _loaded(await coroutine))
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+
+
+@_hypothesis
+@given(steps=_chains())
+async def test_awaited_first_matches_mongoengine(lane, steps):
+    await _seed()
+    qs = _build(steps)
+    assert awaited_reads.applies(qs)
+    awaited = await _awaited_outcome(awaited_reads.first(qs))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.first(qs), _loaded))
+    assert awaited == slow
+
+
+@_hypothesis
+@given(steps=_chains(allow_filter=False), filtered=st.booleans(), pick=st.integers(-1, 6))
+async def test_awaited_with_id_matches_mongoengine(lane, steps, filtered, pick):
+    await _seed()
+    ids = [d.id for d in await FpItem.objects.order_by("n").to_list(None)]
+    wanted = ids[pick] if 0 <= pick < len(ids) else FpItem().id
+    qs = _build(steps)
+    if filtered:
+        qs = qs.filter(n__gte=0)
+    assert awaited_reads.applies(qs)
+    awaited = await _awaited_outcome(awaited_reads.with_id(qs, wanted))
+    slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.with_id(qs, wanted), _loaded))
     assert awaited == slow
 
 
@@ -258,7 +288,7 @@ def _takes_no_worker(monkeypatch) -> list:
     return taken
 
 
-async def test_awaited_get_runs_without_the_bridge(lane, monkeypatch):
+async def test_awaited_reads_run_without_the_bridge(lane, monkeypatch):
     await _seed()
     await FpItem.objects.get(n=1)  # the collection is prepared
     taken = _takes_no_worker(monkeypatch)
@@ -271,6 +301,10 @@ async def test_awaited_get_runs_without_the_bridge(lane, monkeypatch):
     fourth = await FpItem.objects.get(n=4)
     assert await FpItem.objects.as_pymongo().only("n").get(n=4) == {"_id": fourth.id, "n": 4}
     assert await FpItem.objects.scalar("name").get(n=5) == "i5"
+    assert (await FpItem.objects.order_by("n").first()).name == "i0"
+    assert await FpItem.objects(n=99).first() is None
+    assert await FpItem.objects.with_id(found.id) == found
+    assert await FpItem.objects.with_id(FpItem().id) is None
     assert taken == []
 
 
@@ -283,8 +317,10 @@ async def test_awaited_get_steps_aside_for_user_code(lane):
         await qs.count()
         assert not awaited_reads.applies(qs)
     assert (await FpCustomField.objects.get()).name == "x!"  # the field's own to_python ran
+    assert (await FpCustomField.objects.first()).name == "x!"
     counted = await FpCounter.objects.get(name="c")
     assert counted.items_seen == await FpItem.objects.count()  # its sync read was answered
+    assert (await FpCounter.objects.with_id(counted.id)).items_seen == counted.items_seen
     seen = []
 
     def receiver(sender, document, **kwargs):
@@ -340,9 +376,11 @@ async def test_cancelled_awaited_get_leaves_the_client_usable(lane):
         assert (await FpItem.objects.get(n=5)).name == "i5"
 
 
-def test_awaited_get_needs_a_running_loop(memory_alias):
+def test_awaited_reads_need_a_running_loop(memory_alias):
     with pytest.raises(RuntimeError, match=r"QuerySet.get\(\)` inside a coroutine"):
         FpItem.objects.get(n=1)
+    with pytest.raises(RuntimeError, match=r"QuerySet.first\(\)` inside a coroutine"):
+        FpItem.objects.first()
 
 
 @pytest.fixture

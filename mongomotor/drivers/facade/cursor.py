@@ -138,15 +138,22 @@ class SyncCursor:
             self._empty = index.stop is not None and index.stop == start
             return self
         if isinstance(index, int):
-            if index < 0:
-                raise IndexError("cursors do not support negative indices")
-            one = self.clone()
-            one._chain("skip", self._skip + index)
-            one._chain("limit", -1)
-            for doc in one:
+            for doc in self.at(index):
                 return doc
             raise IndexError("no such item for cursor instance")
         raise TypeError(f"index {index!r} cannot be applied to a cursor")
+
+    def at(self, index: int) -> SyncCursor:
+        """A new cursor reading only the document at ``index`` (no I/O yet).
+
+            doc = next(cursor.at(3), None)
+        """
+        if index < 0:
+            raise IndexError("cursors do not support negative indices")
+        one = self.clone()
+        one._chain("skip", self._skip + index)
+        one._chain("limit", -1)
+        return one
 
     def _materialize(self) -> Any:
         if self._real is None:

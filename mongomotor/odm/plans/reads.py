@@ -22,7 +22,7 @@ from mongoengine.queryset.visitor import Q, QNode
 
 from mongomotor.odm.plans.compiler import is_library_code
 
-__all__ = ["clone_into", "narrowed", "get", "first", "with_id", "takes_fast_path"]
+__all__ = ["clone_into", "narrowed", "with_id_clone", "get", "first", "with_id", "takes_fast_path"]
 
 # What BaseQuerySet._clone_into copies (MongoEngine 0.29), in its order.
 CLONED_STATE = (
@@ -175,10 +175,15 @@ def first(queryset: BaseQuerySet) -> Any:
 
 def with_id(queryset: BaseQuerySet, object_id: Any) -> Any:
     """``BaseQuerySet.with_id`` with one clone."""
+    return _first_of(with_id_clone(queryset, object_id))
+
+
+def with_id_clone(queryset: BaseQuerySet, object_id: Any) -> Any:
+    """The one clone ``with_id`` reads: ``queryset`` filtered by primary key."""
     if queryset._query_obj:
         raise InvalidQueryError("Cannot use a filter whilst using `with_id`")
-    narrowed = queryset.clone()
-    narrowed._query_obj &= Q(pk=object_id)
-    narrowed._mongo_query = None
-    narrowed._cursor_obj = None
-    return _first_of(narrowed)
+    clone = queryset.clone()
+    clone._query_obj &= Q(pk=object_id)
+    clone._mongo_query = None
+    clone._cursor_obj = None
+    return clone

@@ -1,4 +1,4 @@
-"""``await qs.get(...)`` without the bridge, when nothing in it can reach user code.
+"""``await qs.get(...)``, ``first()`` and ``with_id()`` without the bridge, when no user code runs.
 
     if awaited_reads.applies(qs): doc = await awaited_reads.get(qs, id=oid)
 
@@ -12,8 +12,8 @@ steps without a greenlet: the one-clone query state of
 :mod:`mongomotor.odm.plans.reads`, MongoEngine's cursor for it, the batch
 awaited directly, the documents built by the compiled loader. A document the
 loader's plans cannot build is built inside the bridge, as before. The
-result and every error are ``BaseQuerySet.get``'s
-(``tests/test_awaited_reads.py`` compares both paths).
+result and every error are ``BaseQuerySet.get``'s; ``first`` and ``with_id``
+go the same way (``tests/test_queryset_fastpath.py`` compares the paths).
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from mongomotor.odm.files import metadata as files
 from mongomotor.odm.plans import loader
 from mongomotor.odm.plans import reads as one_clone
 from mongomotor.odm.plans.compiler import is_library_code
-from mongomotor.odm.querying.cursor import build_documents
 from mongomotor.runtime.bridge import run_sync
 
-__all__ = ["applies", "get"]
+__all__ = ["applies", "get", "first", "with_id"]
 
 # QuerySet methods the awaited get stands in for, besides reads.takes_fast_path's.
-_QUERYSET_STEPS = ("get", "_query", "_cursor_args", "_get_scalar", "_collection")
+_QUERYSET_STEPS = ("get", "first", "with_id", "_query", "_cursor_args", "_get_scalar",
+                   "_collection")
 # Field methods a query or a load may call.
 _FIELD_HOOKS = ("to_python", "to_mongo", "prepare_query_value", "lookup_member", "validate",
                 "__get__", "__set__")
@@ -86,14 +86,48 @@ async def get(queryset: BaseQuerySet, *q_objs: Any, **query: Any) -> Any:
     if clone._as_pymongo:
         results = raw
     else:
-        results = loader.planned_only(document, raw, clone._auto_dereference)
-        if results is None:
-            results = await run_sync(build_documents, clone, raw)
-        elif clone._scalar:
+        results = await _documents(clone, raw)
+        if clone._scalar:
             results = [clone._get_scalar(doc) for doc in results]
     if len(results) > 1:
         raise document.MultipleObjectsReturned("2 or more items returned, instead of 1")
     return results[0]
+
+
+async def first(queryset: BaseQuerySet) -> Any:
+    """``BaseQuerySet.first`` awaited: the first match, or None."""
+    if queryset._none or queryset._empty:
+        return None
+    return await _first_of(queryset.clone())
+
+
+async def with_id(queryset: BaseQuerySet, object_id: Any) -> Any:
+    """``BaseQuerySet.with_id`` awaited: the document of that primary key, or None."""
+    return await _first_of(one_clone.with_id_clone(queryset, object_id))
+
+
+async def _first_of(clone: BaseQuerySet) -> Any:
+    # The steps of reads._first_of, with the read awaited.
+    if clone._none or clone._empty:
+        return None
+    cursor = clone._cursor.at(0)
+    if not (cursor.buffered or await cursor.fill()):
+        return None
+    raw = next(cursor)
+    if clone._scalar:
+        return clone._get_scalar((await _documents(clone, [raw]))[0])
+    if clone._as_pymongo:
+        return raw
+    return (await _documents(clone, [raw]))[0]
+
+
+async def _documents(clone: BaseQuerySet, raw: list[Any]) -> list[Any]:
+    """``_from_son`` of each stored document: by compiled plans, or by MongoEngine in the bridge."""
+    document, dereference = clone._document, clone._auto_dereference
+    built = loader.planned_only(document, raw, dereference)
+    if built is None:
+        built = await run_sync(loader.from_sons, document, raw, dereference)
+    return built
 
 
 def _library_attribute(kind: type, name: str) -> bool:

@@ -92,25 +92,40 @@ class AsyncQuerySetMixin:
         self._collection_obj = sync_facade(self._collection_obj)
 
     # -- reading ---------------------------------------------------------------
-    @_io
+    @coroutine_function
     def first(self) -> Any:
         """The first matching document, or None (awaitable)."""
-        if fastpath.takes_fast_path(self):
-            return self._with_files(fastpath.first(self))
-        return self._with_files(super().first())
+        return self._read("first", awaited_reads.first, self._first_in_bridge)
 
     @coroutine_function
     def get(self, *q_objs: Any, **query: Any) -> Any:
         """The one matching document; ``DoesNotExist`` / ``MultipleObjectsReturned`` (awaitable)."""
+        return self._read("get", awaited_reads.get, self._get_in_bridge, *q_objs, **query)
+
+    @coroutine_function
+    def with_id(self, object_id: Any) -> Any:
+        """The document whose primary key is ``object_id``, or None (awaitable)."""
+        return self._read("with_id", awaited_reads.with_id, self._with_id_in_bridge, object_id)
+
+    def _read(self, name: str, awaited: Any, bridged: Any, /, *args: Any, **kwargs: Any) -> Any:
+        # Inside the bridge (MongoEngine's own calls) the value; in user code a
+        # coroutine: without a greenlet where awaited_reads applies. Positional-only:
+        # a query may use any keyword (``get(name=...)``).
         if in_bridge():
-            return self._get_in_bridge(*q_objs, **query)
+            return bridged(*args, **kwargs)
         if not loop_is_running():
-            require_loop(f"{type(self).__name__}.get()")
+            require_loop(f"{type(self).__name__}.{name}()")
         if awaited_reads.applies(self):
-            coroutine = awaited_reads.get(self, *q_objs, **query)
+            coroutine = awaited(self, *args, **kwargs)
         else:
-            coroutine = self._get_in_bridge(*q_objs, **query)  # MongoEngine's get, in the bridge
-        return named(coroutine, f"{type(self).__name__}.get")
+            coroutine = bridged(*args, **kwargs)
+        return named(coroutine, f"{type(self).__name__}.{name}")
+
+    @_io
+    def _first_in_bridge(self) -> Any:
+        if fastpath.takes_fast_path(self):
+            return self._with_files(fastpath.first(self))
+        return self._with_files(super().first())
 
     @_io
     def _get_in_bridge(self, *q_objs: Any, **query: Any) -> Any:
@@ -119,16 +134,15 @@ class AsyncQuerySetMixin:
         return self._with_files(super().get(*q_objs, **query))
 
     @_io
-    def count(self, with_limit_and_skip: bool = True) -> int:
-        """The number of matching documents (limit and skip count by default)."""
-        return super().count(with_limit_and_skip)
-
-    @_io
-    def with_id(self, object_id: Any) -> Any:
-        """The document whose primary key is ``object_id``, or None (awaitable)."""
+    def _with_id_in_bridge(self, object_id: Any) -> Any:
         if fastpath.takes_fast_path(self):
             return self._with_files(fastpath.with_id(self, object_id))
         return self._with_files(super().with_id(object_id))
+
+    @_io
+    def count(self, with_limit_and_skip: bool = True) -> int:
+        """The number of matching documents (limit and skip count by default)."""
+        return super().count(with_limit_and_skip)
 
     def _with_files(self, result: Any) -> Any:
         # Fields declared FileField(load_metadata=True) come with their file's metadata.
