@@ -36,6 +36,7 @@ from bench import models
 from bench.contestants import WORKLOADS, Contestant, local_contestants
 from bench.fakeserver import round_trip
 from bench.harness import LOOPS, SMOKE, Run, Sizes, expected, make_loop
+from bench.latency import BATCHES as LATENCY_BATCHES
 
 URI_ENV = "MONGOMOTOR_BENCH_URI"
 REFERENCE = "ME sync"
@@ -415,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="--icount: these columns only, comma-separated")  # fmt: skip
     parser.add_argument("--latency", action="store_true",
                         help="1 ms per reply: concurrent gets, async vs 8 threads")  # fmt: skip
+    parser.add_argument("--latency-batches", type=int, default=LATENCY_BATCHES, metavar="N",
+                        help="--latency: batches in a row per contestant and round "
+                             f"(default {LATENCY_BATCHES})")  # fmt: skip
     args = parser.parse_args(argv)
     if args.icount:
         return main_icount(args)
@@ -466,10 +470,11 @@ def main_latency(args: argparse.Namespace) -> int:
     # A batch takes tens of milliseconds and its paired ratio moves by half its
     # value between rounds on a shared 2-core machine: many rounds are cheap.
     rounds = args.rounds or (2 if args.smoke or args.quick else 40)
+    batches = 1 if args.smoke else args.latency_batches
     start = time.perf_counter()
     with fake_server(sizes, DELAY_MS) as uri:
-        times = run_latency(uri, sizes, rounds, args.loop)
-    print(latency_report(times, sizes, args.loop))
+        times = run_latency(uri, sizes, rounds, args.loop, batches)
+    print(latency_report(times, sizes, args.loop, batches))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     if args.json:
         with open(args.json, "w") as fh:
