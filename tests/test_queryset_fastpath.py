@@ -177,16 +177,20 @@ async def test_awaited_first_matches_mongoengine(lane, steps):
 @_hypothesis
 @given(steps=_chains(allow_filter=False), filtered=st.booleans(), pick=st.integers(-1, 6))
 async def test_awaited_with_id_matches_mongoengine(lane, steps, filtered, pick):
-    await _seed()
-    ids = [d.id for d in await FpItem.objects.order_by("n").to_list(None)]
-    wanted = ids[pick] if 0 <= pick < len(ids) else FpItem().id
-    qs = _build(steps)
-    if filtered:
-        qs = qs.filter(n__gte=0)
+    qs, wanted = await _with_id_case(steps, filtered, pick)
     assert awaited_reads.applies(qs)
     awaited = await _awaited_outcome(awaited_reads.with_id(qs, wanted))
     slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.with_id(qs, wanted), _loaded))
     assert awaited == slow
+
+
+async def _with_id_case(steps: list, filtered: bool, pick: int) -> tuple:
+    """A QuerySet built from ``steps`` (maybe filtered) and the id to look up (stored or not)."""
+    await _seed()
+    ids = [d.id for d in await FpItem.objects.order_by("n").to_list(None)]
+    wanted = ids[pick] if 0 <= pick < len(ids) else FpItem().id
+    qs = _build(steps)
+    return (qs.filter(n__gte=0) if filtered else qs), wanted
 
 
 def _loaded(value):
@@ -210,12 +214,7 @@ async def test_first_matches_mongoengine(lane, steps):
 @given(steps=_chains(allow_filter=False),
        filtered=st.booleans(), pick=st.integers(-1, 6))
 async def test_with_id_matches_mongoengine(lane, steps, filtered, pick):
-    await _seed()
-    ids = [d.id for d in await FpItem.objects.order_by("n").to_list(None)]
-    wanted = ids[pick] if 0 <= pick < len(ids) else FpItem().id
-    qs = _build(steps)
-    if filtered:
-        qs = qs.filter(n__gte=0)
+    qs, wanted = await _with_id_case(steps, filtered, pick)
     fast = await run_sync(lambda: _outcome(lambda: fastpath.with_id(qs, wanted)))
     slow = await run_sync(lambda: _outcome(lambda: BaseQuerySet.with_id(qs, wanted)))
     assert fast == slow
