@@ -98,26 +98,9 @@ class Recorder(monitoring.CommandListener, monitoring.ConnectionPoolListener):
         self.publish(event)
         self.closed_reasons.append(event.reason)
 
-    def pool_created(self, event: Any) -> None:
-        self.publish(event)
-
-    def pool_ready(self, event: Any) -> None:
-        self.publish(event)
-
-    def pool_cleared(self, event: Any) -> None:
-        self.publish(event)
-
-    def pool_closed(self, event: Any) -> None:
-        self.publish(event)
-
-    def connection_ready(self, event: Any) -> None:
-        self.publish(event)
-
-    def connection_check_out_started(self, event: Any) -> None:
-        self.publish(event)
-
-    def connection_check_out_failed(self, event: Any) -> None:
-        self.publish(event)
+    # The other pool events are only recorded.
+    pool_created = pool_ready = pool_cleared = pool_closed = publish
+    connection_ready = connection_check_out_started = connection_check_out_failed = publish
 
 
 

@@ -118,13 +118,7 @@ def fast_conversion(
         ):
             kind = datetime.datetime
     if kind is not None:
-        tname = f"t_{kind.__name__}"
-        env[tname] = kind
-        return [
-            f"elif type({var}) is not {tname}:",
-            f"    {var} = {fvar}.to_python({var})",
-            f"    link({var}, obj)",
-        ]
+        return [f"elif type({var}) is not {_type_name(kind, env)}:", *_converted(var, fvar)]
     if type(field).to_python is me_fields.ReferenceField.to_python:
         # A reference stored as its id becomes a DBRef: ReferenceField.to_python
         # with the id field's conversion skipped for an ObjectId id.
@@ -150,8 +144,7 @@ def fast_conversion(
             "    set_ref_extras(ref, {})",
             f"    {var} = ref",
             "else:",
-            f"    {var} = {fvar}.to_python({var})",
-            f"    link({var}, obj)",
+            *_converted(var, fvar),
         ]
     if (
         type(field).to_python is me_base_fields.ComplexBaseField.to_python
@@ -182,15 +175,13 @@ def fast_conversion(
                 f"        {var} = []",
                 f"    link({var}, obj)",
                 "else:",
-                f"    {var} = {fvar}.to_python({var})",
-                f"    link({var}, obj)",
+                *_converted(var, fvar),
             ]
         inner_kind = IDENTITY_TYPES.get(type(inner).to_python)
         if inner_kind is not None:
             # A list of plain values: the items convert as ComplexBaseField does
             # (the inner field's auto-dereferencing does not change a plain value).
-            tname = f"t_{inner_kind.__name__}"
-            env[tname] = inner_kind
+            tname = _type_name(inner_kind, env)
             # A list whose items all have that type is copied as it is: nothing to
             # convert and no embedded document to link.
             return [
@@ -204,10 +195,21 @@ def fast_conversion(
                 "    else:",
                 f"        {var} = {var}[:]",
                 "else:",
-                f"    {var} = {fvar}.to_python({var})",
-                f"    link({var}, obj)",
+                *_converted(var, fvar),
             ]
     return None
+
+
+def _type_name(kind: type, env: dict) -> str:
+    """The plan's name for ``kind`` (put in ``env``)."""
+    name = f"t_{kind.__name__}"
+    env[name] = kind
+    return name
+
+
+def _converted(var: str, fvar: str) -> list[str]:
+    """Plan lines (one level in) of the field's own conversion, linked to the document."""
+    return [f"    {var} = {fvar}.to_python({var})", f"    link({var}, obj)"]
 
 
 def link(value: Any, parent: Any) -> None:
